@@ -59,7 +59,7 @@ class SubjectProfile:
     resp_hz: float = 0.25
 
     @classmethod
-    def from_seed(cls, seed: int) -> "SubjectProfile":
+    def from_seed(cls, seed: int) -> SubjectProfile:
         rng = np.random.default_rng(seed)
         return cls(
             hr_rest_bpm=float(rng.uniform(56, 80)),
@@ -172,7 +172,7 @@ def synthesize_session(
     phases: Sequence[Phase] = DEMO_PHASES,
     fs: float = 250.0,
     seed: int = 0,
-    profile: "SubjectProfile | None" = None,
+    profile: SubjectProfile | None = None,
     va_fs: float = 4.0,
     tau_s: float = 8.0,
 ) -> SyntheticSession:

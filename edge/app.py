@@ -1,0 +1,124 @@
+"""Assemble and run the whole chain from a :class:`RuntimeConfig` (used by ``demo`` and ``run``)."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from .config import RuntimeConfig
+from .display import LiveView
+from .estimator import OnnxVaEstimator, default_hrv_model_manifest
+from .mqtt.publisher import MqttPublisher
+from .mqtt.url import parse_broker_url
+from .pipeline import Pipeline, PipelineConfig
+from .runtime import RuntimeStats, run_chain
+from .session import load_session
+from .sources.replay import ReplaySource
+
+__all__ = ["AppResult", "run_app", "pipeline_config"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppResult:
+    stats: RuntimeStats
+    summary: Dict[str, Any]
+
+
+def pipeline_config(cfg: RuntimeConfig) -> PipelineConfig:
+    return PipelineConfig(
+        window_s=cfg.get("ecg.window_s"), hop_s=cfg.get("ecg.hop_s"), calibration_s=cfg.get("ecg.calibration_s"),
+        min_dwell_s=cfg.get("recommender.min_dwell_s"), hysteresis=cfg.get("recommender.hysteresis"),
+        no_repeat=cfg.get("recommender.no_repeat"), q_per_s=cfg.get("smoothing.q_per_s"),
+        stale_after_s=cfg.get("smoothing.stale_after_s"),
+    )
+
+
+def _manifest_path(cfg: RuntimeConfig) -> Path:
+    m = cfg.get("model.manifest")
+    return default_hrv_model_manifest() if m == "builtin:hrv_va" else Path(m)
+
+
+def _summary(stats: RuntimeStats, session, wall_s: float, cpu_s: float, publisher) -> Dict[str, Any]:
+    summary: Dict[str, Any] = {
+        "ecg_seconds": stats.samples / session.fs,
+        "wall_seconds": round(wall_s, 3),
+        "real_time_factor": round(stats.samples / session.fs / wall_s, 1) if wall_s > 0 else None,
+        "cpu_seconds": round(cpu_s, 3),
+        "cpu_seconds_per_ecg_hour": round(cpu_s / (stats.samples / session.fs) * 3600, 2) if stats.samples else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "states": stats.states, "picks": stats.picks, "dropped_chunks": stats.dropped_chunks,
+    }
+    if publisher is not None:
+        med, p99 = publisher.latency_percentiles()
+        summary.update(published=publisher.stats.published, dropped_overflow=publisher.stats.dropped_overflow,
+                       dropped_stale=publisher.stats.dropped_stale,
+                       latency_ms_median=round(med * 1000, 3) if math.isfinite(med) else None,
+                       latency_ms_p99=round(p99 * 1000, 3) if math.isfinite(p99) else None)
+    if session.has_truth and stats.state_log:
+        usable = [e for e in stats.state_log if e.status != "not-available"]
+        truth = [session.truth_at(e.window.t_start, e.window.t_end) for e in usable]
+        keep = [(e, t) for e, t in zip(usable, truth) if t is not None]
+        if len(keep) > 2:
+            est = np.array([[e.va.valence, e.va.arousal] for e, _ in keep])
+            tru = np.array([t for _, t in keep])
+            summary["arousal_pearson_r"] = round(float(np.corrcoef(est[:, 1], tru[:, 1])[0, 1]), 4)
+            summary["valence_pearson_r"] = round(float(np.corrcoef(est[:, 0], tru[:, 0])[0, 1]), 4)
+    return summary
+
+
+async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, live_ui: Optional[bool] = None,
+                  catalog=None) -> AppResult:
+    session = load_session(cfg.get("source.path"))
+    duration = cfg.get("source.duration_s") or None
+    if catalog is None:
+        from .music.catalog import load_demo_catalog
+
+        catalog = load_demo_catalog()
+    estimator = OnnxVaEstimator(_manifest_path(cfg))
+    pipeline = Pipeline(session.fs, estimator, list(catalog), pipeline_config(cfg))
+    source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
+    device_id = cfg.get("device.id")
+    broker = cfg.get("mqtt.broker")
+    status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
+                    "version": estimator.version}, "providers": estimator.providers}
+    async with contextlib.AsyncExitStack() as stack:
+        if broker == "embedded":
+            from .broker import EmbeddedBroker
+
+            embedded = await stack.enter_async_context(EmbeddedBroker())
+            host, port, tls = embedded.host, embedded.port, False
+            broker = embedded.url
+            print(f"embedded MQTT broker on {broker} (watch: mosquitto_sub -p {port} -t 'cardiotune/#' -v)")
+        else:
+            host, port, tls = parse_broker_url(broker)
+        publisher = await stack.enter_async_context(MqttPublisher(
+            host, port, device_id, queue_size=cfg.get("mqtt.queue_size"),
+            backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls))
+        speed_label = "max" if cfg.speed is None else f"{cfg.speed:g}x"
+        view = LiveView(session, broker, device_id, source.n_samples / session.fs, speed_label,
+                        rich_ok=live_ui if live_ui is not None else None)
+        view.publisher = publisher
+        if not cfg.get("ui.live"):
+            view = None
+        t_wall, t_cpu = time.monotonic(), time.process_time()
+        with (view if view is not None else contextlib.nullcontext()):
+            stats = await run_chain(source, pipeline, publisher, device_id,
+                                    state_ttl_s=cfg.get("mqtt.state_ttl_s"), queue_size=cfg.get("source.queue_size"),
+                                    overflow="block", on_event=view.on_event if view is not None else None)
+        wall_s, cpu_s = time.monotonic() - t_wall, time.process_time() - t_cpu
+        if not await publisher.flush(timeout_s=5.0):
+            log.warning("%d message(s) not delivered: broker unreachable at the end of the run", publisher.backlog)
+        summary = _summary(stats, session, wall_s, cpu_s, publisher)
+    if summary_path is not None:
+        summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return AppResult(stats, summary)

@@ -1,0 +1,159 @@
+"""Runtime configuration from TOML profiles (``configs/*.toml``), validated before anything starts.
+
+Every error names the dotted key, the bad value and what was expected. Unknown keys are
+errors too (a typo must not silently fall back to a default).
+"""
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Tuple, Union
+
+from cardiotune.errors import ConfigError
+
+from .mqtt.topics import validate_device_id
+from .mqtt.url import parse_broker_url
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on the 3.8 CI leg
+    import tomli as tomllib
+
+__all__ = ["RuntimeConfig", "load_config", "config_from_dict", "SPEED_MAX"]
+
+SPEED_MAX = "max"
+
+
+def _positive(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def _nonneg(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+
+
+def _speed(x) -> bool:
+    return x == SPEED_MAX or _positive(x)
+
+
+def _device_id(x) -> bool:
+    try:
+        validate_device_id(x)
+    except ValueError:
+        return False
+    return True
+
+
+def _broker(x) -> bool:
+    if x == "embedded":
+        return True
+    try:
+        parse_broker_url(x)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _int_range(lo, hi) -> Callable[[Any], bool]:
+    return lambda x: isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
+
+
+# section -> key -> (default, check, what was expected)
+SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
+    "device": {
+        "id": ("demo", _device_id, "1-64 letters, digits, '_' or '-'"),
+    },
+    "source": {
+        "kind": ("replay", lambda x: x in ("replay",), "'replay' (serial and lsl sources arrive with firmware_bridge)"),
+        "path": ("builtin:demo", lambda x: isinstance(x, str) and x != "",
+                 "'builtin:demo' or a path to a session .npz"),
+        "speed": (1.0, _speed, "a number > 0 (1 = real time) or \"max\""),
+        "duration_s": (0.0, _nonneg, "seconds of the session to play, a number >= 0 (0 = all)"),
+        "chunk_s": (0.04, _positive, "a number of seconds > 0"),
+        "queue_size": (64, _int_range(1, 100_000), "an integer between 1 and 100000"),
+    },
+    "ecg": {
+        "window_s": (20.0, _positive, "a number of seconds > 0"),
+        "hop_s": (1.0, _positive, "a number of seconds > 0"),
+        "calibration_s": (120.0, _positive, "a number of seconds > 0"),
+    },
+    "model": {
+        "manifest": ("builtin:hrv_va", lambda x: isinstance(x, str) and x != "",
+                     "'builtin:hrv_va' or a path to a model manifest.json"),
+    },
+    "smoothing": {
+        "q_per_s": (0.002, _positive, "a process-noise variance per second > 0"),
+        "stale_after_s": (10.0, _positive, "a number of seconds > 0"),
+    },
+    "recommender": {
+        "min_dwell_s": (15.0, _nonneg, "a number of seconds >= 0"),
+        "hysteresis": (0.15, _nonneg, "a VA distance >= 0"),
+        "no_repeat": (4, _int_range(0, 1000), "an integer between 0 and 1000"),
+    },
+    "mqtt": {
+        "broker": ("embedded", _broker, "\"embedded\" or mqtt://host[:port] / mqtts://host[:port]"),
+        "state_ttl_s": (5.0, _positive, "a number of seconds > 0"),
+        "queue_size": (512, _int_range(1, 1_000_000), "an integer between 1 and 1000000"),
+        "backoff_max_s": (2.0, _positive, "a number of seconds > 0"),
+    },
+    "ui": {
+        "live": (True, lambda x: isinstance(x, bool), "true or false"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    values: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    source_file: Optional[str] = None
+
+    def get(self, dotted: str) -> Any:
+        section, key = dotted.split(".", 1)
+        return self.values[section][key]
+
+    @property
+    def speed(self) -> Optional[float]:
+        """None means as fast as possible."""
+        s = self.get("source.speed")
+        return None if s == SPEED_MAX else float(s)
+
+
+def config_from_dict(data: Dict[str, Any], source: Optional[str] = None) -> RuntimeConfig:
+    if not isinstance(data, dict):
+        raise ConfigError("<root>", data, "a table of sections", source)
+    values: Dict[str, Dict[str, Any]] = {}
+    for section in data:
+        if section not in SPEC:
+            raise ConfigError(section, data[section], f"one of the sections {sorted(SPEC)}", source)
+    for section, keys in SPEC.items():
+        given = data.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError(section, given, "a table ([section])", source)
+        for key in given:
+            if key not in keys:
+                raise ConfigError(f"{section}.{key}", given[key], f"one of the keys {sorted(keys)}", source)
+        values[section] = {}
+        for key, (default, check, expected) in keys.items():
+            value = given.get(key, default)
+            if not check(value):
+                raise ConfigError(f"{section}.{key}", value, expected, source)
+            values[section][key] = value
+    ecg = values["ecg"]
+    if ecg["hop_s"] > ecg["window_s"]:
+        raise ConfigError("ecg.hop_s", ecg["hop_s"], f"at most ecg.window_s ({ecg['window_s']})", source)
+    return RuntimeConfig(values, source)
+
+
+def load_config(path: Union[str, Path]) -> RuntimeConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("--config", str(path), "an existing TOML file") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("<file>", str(path), f"valid TOML ({exc})") from None
+    return config_from_dict(data, str(path))

@@ -1,0 +1,177 @@
+"""An MQTT publisher that keeps the runtime going whatever the broker does.
+
+``MqttPublisher`` is an async context manager owning one task that (re)connects with
+capped exponential backoff and jitter, publishes a retained ``online`` status with a
+last will ``offline``, and drains a bounded outgoing queue. The pipeline never waits for
+the network: ``offer()`` is synchronous and, when the queue is full, drops the OLDEST
+message (telemetry ages badly) and counts it. While disconnected, state messages whose
+time-to-live has passed are discarded rather than delivered late as if fresh; the latest
+pick is kept aside and re-published (retained) on every reconnect.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Deque, Dict, List, Optional
+
+from ..timebase import wall_time
+from .messages import encode, status_payload
+from .topics import DeviceTopics
+
+__all__ = ["Outgoing", "MqttPublisher", "PublisherStats"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outgoing:
+    topic: str
+    payload: Dict[str, Any]
+    qos: int = 0
+    retain: bool = False
+    received: Optional[float] = None  # monotonic time the underlying data entered the process
+
+
+@dataclass
+class PublisherStats:
+    published: int = 0
+    dropped_overflow: int = 0
+    dropped_stale: int = 0
+    connects: int = 0
+    disconnects: int = 0
+    latencies_s: Deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+
+
+class MqttPublisher:
+    def __init__(self, host: str, port: int, device_id: str, *, queue_size: int = 512,
+                 backoff_initial_s: float = 0.25, backoff_max_s: float = 2.0, status_extra=None,
+                 tls: bool = False):
+        self.host, self.port, self.tls = host, int(port), tls
+        self.topics = DeviceTopics(device_id)
+        self.queue_size = queue_size
+        self.backoff_initial_s, self.backoff_max_s = backoff_initial_s, backoff_max_s
+        self.status_extra = dict(status_extra or {})
+        self.stats = PublisherStats()
+        self.connected = asyncio.Event()
+        self._queue: Deque[Outgoing] = deque()
+        self._wakeup = asyncio.Event()
+        self._last_pick: Optional[Outgoing] = None
+        self._task: Optional[asyncio.Task] = None
+        self._client = None
+
+    async def __aenter__(self) -> MqttPublisher:
+        self._task = asyncio.ensure_future(self._run())
+        if hasattr(self._task, "set_name"):
+            self._task.set_name("mqtt-publisher")
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.flush(timeout_s=2.0)
+        if self._client is not None and self.connected.is_set():
+            try:  # graceful: say offline ourselves (the will only fires on abnormal loss)
+                await self._client.publish(self.topics.status, encode(
+                    status_payload(self.topics.device_id, "offline", wall_time(), reason="stopped")),
+                    qos=1, retain=True)
+            except Exception as err:  # noqa: BLE001 - the broker may be gone; nothing to do but say so
+                log.info("could not publish offline status on exit: %s", err)
+        assert self._task is not None
+        self._task.cancel()
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+
+    @property
+    def backlog(self) -> int:
+        return len(self._queue)
+
+    def offer(self, msg: Outgoing) -> None:
+        """Queue a message without waiting; drop the oldest when full (counted)."""
+        if msg.topic == self.topics.pick:
+            self._last_pick = msg
+        if len(self._queue) >= self.queue_size:
+            self._queue.popleft()
+            self.stats.dropped_overflow += 1
+        self._queue.append(msg)
+        self._wakeup.set()
+
+    async def flush(self, timeout_s: float) -> bool:
+        """Wait until the queue is empty (True) or ``timeout_s`` passes (False)."""
+        deadline = time.monotonic() + timeout_s
+        while self._queue and time.monotonic() < deadline:
+            if not self.connected.is_set():
+                return False
+            await asyncio.sleep(0.01)
+        return not self._queue
+
+    def _will(self):
+        import aiomqtt
+
+        return aiomqtt.Will(self.topics.status, encode(
+            status_payload(self.topics.device_id, "offline", None, reason="connection lost")), qos=1, retain=True)
+
+    async def _run(self) -> None:
+        import aiomqtt
+
+        backoff = self.backoff_initial_s
+        outage_logged = False
+        while True:
+            try:
+                tls_params = aiomqtt.TLSParameters() if self.tls else None
+                async with aiomqtt.Client(self.host, self.port, will=self._will(), tls_params=tls_params,
+                                          identifier=f"cardiotune-{self.topics.device_id}",
+                                          timeout=5.0) as client:
+                    self._client = client
+                    self.stats.connects += 1
+                    backoff = self.backoff_initial_s
+                    if outage_logged:
+                        log.warning("MQTT broker %s:%s is back; publishing resumes", self.host, self.port)
+                    outage_logged = False
+                    await client.publish(self.topics.status, encode(status_payload(
+                        self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
+                    if self._last_pick is not None and self._last_pick not in self._queue:
+                        self._queue.appendleft(self._last_pick)
+                    self.connected.set()
+                    await self._drain(client)
+            except aiomqtt.MqttError as err:
+                if self.connected.is_set():
+                    self.stats.disconnects += 1
+                self.connected.clear()
+                self._client = None
+                if not outage_logged:
+                    log.warning("MQTT broker %s:%s unavailable (%s); processing continues, retrying "
+                                "with backoff up to %.1f s", self.host, self.port, err, self.backoff_max_s)
+                    outage_logged = True
+                await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+                backoff = min(backoff * 2, self.backoff_max_s)
+
+    async def _drain(self, client) -> None:
+        while True:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            msg = self._queue[0]
+            ttl = msg.payload.get("ttl_s")
+            ts = msg.payload.get("ts")
+            if msg.qos == 0 and ttl is not None and ts is not None and wall_time() > ts + ttl:
+                self._queue.popleft()
+                self.stats.dropped_stale += 1
+                continue
+            await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain)
+            self._queue.popleft()  # only after the broker took it: a failed publish is retried
+            self.stats.published += 1
+            if msg.received is not None:
+                self.stats.latencies_s.append(time.monotonic() - msg.received)
+
+    def latency_percentiles(self) -> List[float]:
+        import numpy as np
+
+        if not self.stats.latencies_s:
+            return [float("nan"), float("nan")]
+        arr = np.asarray(self.stats.latencies_s)
+        return [float(np.median(arr)), float(np.percentile(arr, 99))]

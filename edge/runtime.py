@@ -1,0 +1,113 @@
+"""The async runtime: a source feeds the pure pipeline; events become MQTT messages.
+
+One bounded queue sits between the source and the pipeline. Its overflow policy
+depends on the source: a replay applies back-pressure (``block``: nothing is lost, the
+replay simply waits), a live sensor drops the oldest chunk (``drop-oldest``, counted) so
+processing never falls behind real time.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional
+
+from .mqtt.messages import pick_payload, state_payload
+from .mqtt.publisher import MqttPublisher, Outgoing
+from .pipeline import PickEvent, Pipeline, StateEvent
+from .sources.base import EcgChunk, Gap
+from .timebase import wall_time
+
+__all__ = ["RuntimeStats", "run_chain", "OVERFLOW_POLICIES"]
+
+log = logging.getLogger(__name__)
+OVERFLOW_POLICIES = ("block", "drop-oldest")
+_END = object()
+
+
+@dataclass
+class RuntimeStats:
+    chunks: int = 0
+    samples: int = 0
+    states: int = 0
+    picks: int = 0
+    dropped_chunks: int = 0
+    gaps: int = 0
+    state_log: List[StateEvent] = field(default_factory=list)
+    pick_log: List[PickEvent] = field(default_factory=list)
+
+
+async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublisher], device_id: str, *,
+                    state_ttl_s: float = 5.0, queue_size: int = 64, overflow: str = "block",
+                    on_event: Optional[Callable[[object], None]] = None, keep_log: bool = True) -> RuntimeStats:
+    """Run ``source`` through ``pipeline`` until the source ends; publish on ``publisher``."""
+    if overflow not in OVERFLOW_POLICIES:
+        raise ValueError(f"overflow={overflow!r}: expected one of {OVERFLOW_POLICIES}")
+    stats = RuntimeStats()
+    queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
+    seq = {"state": 0, "pick": 0}
+
+    async def produce() -> None:
+        async with source:
+            async for item in source:
+                if overflow == "drop-oldest" and queue.full():
+                    queue.get_nowait()
+                    stats.dropped_chunks += 1
+                await queue.put(item)
+        await queue.put(_END)
+
+    def publish(event) -> None:
+        if publisher is None:
+            return
+        topics = publisher.topics
+        if isinstance(event, StateEvent):
+            payload = state_payload(device_id, seq["state"], wall_time(), state_ttl_s, event.va, event.window,
+                                    event.calibrated)
+            payload["status"] = event.status
+            seq["state"] += 1
+            publisher.offer(Outgoing(topics.state, payload, qos=0, retain=False, received=event.received))
+        else:
+            payload = pick_payload(device_id, seq["pick"], wall_time(), event.pick, event.window.t_start)
+            seq["pick"] += 1
+            publisher.offer(Outgoing(topics.pick, payload, qos=1, retain=True, received=event.received))
+
+    producer = asyncio.ensure_future(produce())
+    try:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                break
+            if isinstance(item, Gap):
+                stats.gaps += 1
+                log.warning("data gap %.3f-%.3f s (%d samples): %s", item.t_start, item.t_end, item.n_missing,
+                            item.reason)
+                continue
+            if not isinstance(item, EcgChunk):
+                raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk or Gap")
+            stats.chunks += 1
+            stats.samples += len(item.samples)
+            for event in pipeline.push(item):
+                if isinstance(event, StateEvent):
+                    stats.states += 1
+                    if keep_log:
+                        stats.state_log.append(event)
+                else:
+                    stats.picks += 1
+                    if keep_log:
+                        stats.pick_log.append(event)
+                publish(event)
+                if on_event is not None:
+                    on_event(event)
+            if publisher is not None and overflow == "block":
+                # back-pressure for replays: never let the outgoing queue overflow while connected
+                while publisher.connected.is_set() and publisher.backlog > publisher.queue_size // 2:
+                    await asyncio.sleep(0.001)
+        await producer
+    finally:
+        if not producer.done():
+            producer.cancel()
+            try:
+                await producer
+            except asyncio.CancelledError:
+                pass
+    return stats
