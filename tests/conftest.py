@@ -1,0 +1,43 @@
+"""Shared fixtures. Tests needing a broker use the real Mosquitto on 127.0.0.1:1883
+(`make broker` / .ci/run start it); they fail - not skip - when it is missing."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BROKER_HOST, BROKER_PORT = "127.0.0.1", 1883
+
+
+def _listening(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+@pytest.fixture
+def mosquitto():
+    """(host, port) of the real broker; fails loudly if it is not running."""
+    if not _listening(BROKER_HOST, BROKER_PORT):
+        pytest.fail("no MQTT broker on 127.0.0.1:1883: run `bash tools/ensure_mosquitto.sh` (CI does)")
+    return BROKER_HOST, BROKER_PORT
+
+
+@pytest.fixture
+def device_id() -> str:
+    """A unique device id per test, so retained messages never leak between tests."""
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The shared real-data folder (CARDIOTUNE_DATA); skips with the reason when absent."""
+    root = os.environ.get("CARDIOTUNE_DATA") or str(REPO.parent / "shared" / "data")
+    path = Path(root)
+    if not path.is_dir():
+        pytest.skip(f"real data not available at {path} (set CARDIOTUNE_DATA)")
+    return path
