@@ -136,7 +136,7 @@ class MqttPublisher:
                     if self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
                     self.connected.set()
-                    await self._drain(client)
+                    await self._serve(client)
             except aiomqtt.MqttError as err:
                 if self.connected.is_set():
                     self.stats.disconnects += 1
@@ -148,6 +148,25 @@ class MqttPublisher:
                     outage_logged = True
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, self.backoff_max_s)
+
+    async def _serve(self, client) -> None:
+        """Drain the queue until the connection drops. Iterating ``client.messages`` is what
+        raises promptly on a lost connection even when there is nothing to publish."""
+        drain = asyncio.ensure_future(self._drain(client))
+        watch = asyncio.ensure_future(self._watch(client))
+        try:
+            done, _ = await asyncio.wait({drain, watch}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # re-raise the MqttError that ended the connection
+        finally:
+            for task in (drain, watch):
+                task.cancel()
+            await asyncio.gather(drain, watch, return_exceptions=True)
+
+    @staticmethod
+    async def _watch(client) -> None:
+        async for _ in client.messages:  # nothing is subscribed yet: only the disconnect matters
+            pass
 
     async def _drain(self, client) -> None:
         while True:
