@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -66,11 +67,15 @@ def export_with_manifest(model, example_inputs: Sequence[np.ndarray], out_dir: P
     out_dir.mkdir(parents=True, exist_ok=True)
     onnx_path = out_dir / "model.onnx"
     model.eval()
-    torch.onnx.export(
-        model, tuple(torch.from_numpy(x) for x in example_inputs), str(onnx_path),
-        input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
-        opset_version=OPSET, dynamo=False, external_data=False,
-    )
+    # TorchScript exporter on purpose (dynamo=False): it keeps dynamic sequence lengths of
+    # recurrent models (see PLATFORM_NOTES); its deprecation warning is expected.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            model, tuple(torch.from_numpy(x) for x in example_inputs), str(onnx_path),
+            input_names=input_names, output_names=output_names, dynamic_axes=dynamic_axes,
+            opset_version=OPSET, dynamo=False, external_data=False,
+        )
     proto = onnx.load(str(onnx_path))
     proto.ir_version = IR_VERSION
     proto.producer_name = "cardiotune"

@@ -58,7 +58,7 @@ def assert_disjoint(groups: Sequence, *index_sets: np.ndarray) -> None:
     g = _groups(groups)
     seen = {}
     for k, idx in enumerate(index_sets):
-        for grp in np.unique(g[np.asarray(idx, dtype=int)]):
+        for grp in np.unique(g[np.asarray(idx, dtype=int)]).tolist():
             if grp in seen and seen[grp] != k:
                 raise SplitLeakError(f"group {grp!r} is in split {seen[grp]} and split {k}")
             seen[grp] = k

@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-
 from cardiotune.edge.config import config_from_dict, load_config
+
 from cardiotune.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

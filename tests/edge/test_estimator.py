@@ -3,9 +3,9 @@ import shutil
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.estimator import OnnxVaEstimator, default_hrv_model_manifest
 from cardiotune.edge.features import FEATURE_NAMES
+
 from cardiotune.errors import ModelContractError, ModelError, ModelIntegrityError
 
 

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.estimator import OnnxVaEstimator
 from cardiotune.edge.pipeline import PickEvent, Pipeline, StateEvent
 from cardiotune.edge.runtime import run_chain

@@ -10,7 +10,6 @@ import time
 
 import aiomqtt
 import pytest
-
 from cardiotune.edge.mqtt.publisher import MqttPublisher, Outgoing
 from cardiotune.edge.mqtt.topics import DeviceTopics
 

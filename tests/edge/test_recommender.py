@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 
 import pytest
-
 from cardiotune.edge.recommender import NearestRecommender
 from cardiotune.edge.smoothing import SmoothedVa
 

@@ -2,10 +2,10 @@ import asyncio
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.session import RecordedSession, load_session, save_session
 from cardiotune.edge.sources.replay import ReplaySource
 from cardiotune.edge.timebase import FakeClock
+
 from cardiotune.errors import DataError
 
 
