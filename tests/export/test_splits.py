@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from cardiotune.export.splits import SplitLeakError, assert_disjoint, group_holdout, group_kfold
 
 
