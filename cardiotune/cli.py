@@ -23,7 +23,6 @@ COMMAND_MODULES = [
     "player",
     "bench",
     "train",
-    "export",
     "eval",
 ]
 

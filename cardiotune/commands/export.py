@@ -1,3 +1,0 @@
-def register(sub):
-    p = sub.add_parser("export", help="(not yet implemented)")
-    p.set_defaults(func=lambda a: 1)
