@@ -109,7 +109,7 @@ class XdfWriter:
         self._last_flush = 0.0
         self.bytes_written = 0
 
-    def __enter__(self) -> "XdfWriter":
+    def __enter__(self) -> XdfWriter:
         self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         self._write(MAGIC + encode_chunk(TAG_FILE_HEADER, b'<?xml version="1.0"?><info><version>1.0</version></info>'))
         self._last_flush = self._clock()

@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.recording.xdf_writer import StreamSpec, XdfWriter
 
 pyxdf = pytest.importorskip("pyxdf", reason="pyxdf is in the dev extra")
