@@ -77,7 +77,7 @@ def _summary(stats: RuntimeStats, session, wall_s: float, cpu_s: float, publishe
 
 
 async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, live_ui: Optional[bool] = None,
-                  catalog=None) -> AppResult:
+                  catalog=None, record_path: Optional[Path] = None) -> AppResult:
     session = load_session(cfg.get("source.path"))
     duration = cfg.get("source.duration_s") or None
     if catalog is None:
@@ -110,15 +110,23 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
         view.publisher = publisher
         if not cfg.get("ui.live"):
             view = None
+        recorder = None
+        if record_path is not None:
+            from .recording.recorder import SessionRecorder
+
+            recorder = stack.enter_context(SessionRecorder(record_path, device_id, session.fs))
         t_wall, t_cpu = time.monotonic(), time.process_time()
         with (view if view is not None else contextlib.nullcontext()):
             stats = await run_chain(source, pipeline, publisher, device_id,
                                     state_ttl_s=cfg.get("mqtt.state_ttl_s"), queue_size=cfg.get("source.queue_size"),
-                                    overflow="block", on_event=view.on_event if view is not None else None)
+                                    overflow="block", on_event=view.on_event if view is not None else None,
+                                    recorder=recorder)
         wall_s, cpu_s = time.monotonic() - t_wall, time.process_time() - t_cpu
         if not await publisher.flush(timeout_s=5.0):
             log.warning("%d message(s) not delivered: broker unreachable at the end of the run", publisher.backlog)
         summary = _summary(stats, session, wall_s, cpu_s, publisher)
+        if recorder is not None:
+            summary["recording"] = {"path": str(record_path), "error": recorder.error}
     if summary_path is not None:
         summary_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return AppResult(stats, summary)

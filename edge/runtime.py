@@ -39,7 +39,8 @@ class RuntimeStats:
 
 async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublisher], device_id: str, *,
                     state_ttl_s: float = 5.0, queue_size: int = 64, overflow: str = "block",
-                    on_event: Optional[Callable[[object], None]] = None, keep_log: bool = True) -> RuntimeStats:
+                    on_event: Optional[Callable[[object], None]] = None, keep_log: bool = True,
+                    recorder=None) -> RuntimeStats:
     """Run ``source`` through ``pipeline`` until the source ends; publish on ``publisher``."""
     if overflow not in OVERFLOW_POLICIES:
         raise ValueError(f"overflow={overflow!r}: expected one of {OVERFLOW_POLICIES}")
@@ -57,19 +58,24 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
         await queue.put(_END)
 
     def publish(event) -> None:
-        if publisher is None:
+        if publisher is None and recorder is None:
             return
-        topics = publisher.topics
         if isinstance(event, StateEvent):
-            payload = state_payload(device_id, seq["state"], wall_time(), state_ttl_s, event.va, event.window,
+            kind, t = "state", event.window.t_end
+            payload = state_payload(device_id, seq[kind], wall_time(), state_ttl_s, event.va, event.window,
                                     event.calibrated)
             payload["status"] = event.status
-            seq["state"] += 1
-            publisher.offer(Outgoing(topics.state, payload, qos=0, retain=False, received=event.received))
+            qos, retain = 0, False
         else:
-            payload = pick_payload(device_id, seq["pick"], wall_time(), event.pick, event.window.t_start)
-            seq["pick"] += 1
-            publisher.offer(Outgoing(topics.pick, payload, qos=1, retain=True, received=event.received))
+            kind, t = "pick", event.pick.t
+            payload = pick_payload(device_id, seq[kind], wall_time(), event.pick, event.window.t_start)
+            qos, retain = 1, True
+        seq[kind] += 1
+        if recorder is not None:
+            recorder.on_message(kind, t, payload)
+        if publisher is not None:
+            topic = publisher.topics.state if kind == "state" else publisher.topics.pick
+            publisher.offer(Outgoing(topic, payload, qos=qos, retain=retain, received=event.received))
 
     producer = asyncio.ensure_future(produce())
     try:
@@ -86,6 +92,8 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                 raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk or Gap")
             stats.chunks += 1
             stats.samples += len(item.samples)
+            if recorder is not None:
+                recorder.on_chunk(item)
             for event in pipeline.push(item):
                 if isinstance(event, StateEvent):
                     stats.states += 1

@@ -22,6 +22,7 @@ def add_override_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--duration", type=float, metavar="S", help="seconds of the session to play")
     p.add_argument("--device-id", metavar="ID", help="device id in the MQTT topic tree")
     p.add_argument("--summary", metavar="PATH", help="write the run summary (JSON) here")
+    p.add_argument("--record", metavar="PATH", help="record ECG, states and picks to this XDF file")
     p.add_argument("--plain", action="store_true", help="plain log lines instead of the live view")
 
 
@@ -48,6 +49,8 @@ def run_with(data: dict, args, source_name: str) -> int:
 
     cfg = config_from_dict(apply_overrides(data, args), source_name)
     summary_path = Path(args.summary) if args.summary else None
-    result = asyncio.run(run_app(cfg, summary_path=summary_path, live_ui=False if args.plain else None))
+    record = Path(args.record) if args.record else None
+    result = asyncio.run(run_app(cfg, summary_path=summary_path, live_ui=False if args.plain else None,
+                                 record_path=record))
     print(json.dumps(result.summary, indent=2))
     return 0

@@ -69,3 +69,33 @@ def test_rejects_unknown_channel_format(tmp_path):
     with XdfWriter(tmp_path / "x.xdf") as w:
         with pytest.raises(ValueError, match="channel_format 'float16'"):
             w.add_stream(StreamSpec("x", "x", 1, 1.0, "float16"))
+
+
+def test_session_recorder_records_ecg_states_and_picks(tmp_path):
+    import asyncio
+
+    from cardiotune.edge.estimator import OnnxVaEstimator
+    from cardiotune.edge.pipeline import Pipeline
+    from cardiotune.edge.recording.recorder import SessionRecorder
+    from cardiotune.edge.runtime import run_chain
+    from cardiotune.edge.session import load_session
+    from cardiotune.edge.sources.replay import ReplaySource
+
+    class T:
+        def __init__(self, i, v, a):
+            self.id, self.title, self.valence, self.arousal, self.duration_s, self.uri = f"t{i}", "", v, a, 20.0, ""
+
+    tracks = [T(i, v, a) for i, (v, a) in enumerate([(-0.5, -0.5), (0.5, 0.5), (0, 0), (0.5, -0.5), (-0.5, 0.5)])]
+    sess = load_session("builtin:demo")
+    path = tmp_path / "rec.xdf"
+    with SessionRecorder(path, "dev", sess.fs) as rec:
+        stats = asyncio.run(run_chain(ReplaySource(sess, speed=None, duration_s=60), Pipeline(
+            sess.fs, OnnxVaEstimator(), tracks), None, "dev", recorder=rec))
+    streams, _ = pyxdf.load_xdf(str(path), synchronize_clocks=False, dejitter_timestamps=False)
+    by_type = {s["info"]["name"][0]: s for s in streams}
+    ecg = by_type["cardiotune ECG"]
+    assert ecg["time_series"].shape == (60 * 250, 1)
+    assert np.allclose(ecg["time_series"][:, 0], sess.ecg_mv[:15000])
+    states = [json.loads(x[0]) for x in by_type["cardiotune state"]["time_series"]]
+    assert len(states) == stats.states and states[0]["schema"] == "cardiotune.state/1"
+    assert len(by_type["cardiotune pick"]["time_series"]) == stats.picks

@@ -1,0 +1,65 @@
+"""Record a session to XDF: the raw ECG plus every published state and pick (as JSON),
+all on the source clock, so a recording can be replayed and audited."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from ..sources.base import EcgChunk
+from .xdf_writer import StreamSpec, XdfWriter
+
+__all__ = ["SessionRecorder"]
+
+log = logging.getLogger(__name__)
+
+
+class SessionRecorder:
+    """Context manager; ``on_chunk`` / ``on_message`` never raise into the pipeline: a
+    failing disk puts the recorder in an explicit error state (``error``) and live
+    processing continues."""
+
+    def __init__(self, path, device_id: str, fs: float, flush_interval_s: float = 1.0):
+        self.path, self.device_id, self.fs = str(path), device_id, fs
+        self._writer = XdfWriter(path, flush_interval_s=flush_interval_s)
+        self._ids: Dict[str, int] = {}
+        self.error: Optional[str] = None
+
+    def __enter__(self) -> SessionRecorder:
+        self._writer.__enter__()
+        self._ids["ecg"] = self._writer.add_stream(StreamSpec(
+            "cardiotune ECG", "ECG", 1, self.fs, "float32", f"{self.device_id}-ecg", ("ECG",), "millivolts"))
+        for kind in ("state", "pick"):
+            self._ids[kind] = self._writer.add_stream(StreamSpec(
+                f"cardiotune {kind}", "Markers", 1, 0.0, "string", f"{self.device_id}-{kind}"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.error is None:
+            try:
+                self._writer.close()
+            except OSError as err:
+                self._fail(err)
+
+    def _fail(self, err: OSError) -> None:
+        self.error = f"{type(err).__name__}: {err}"
+        log.error("recording to %s stopped (%s); live processing continues", self.path, self.error)
+
+    def on_chunk(self, chunk: EcgChunk) -> None:
+        if self.error is not None:
+            return
+        ts = chunk.t_first + np.arange(len(chunk.samples)) / chunk.fs
+        try:
+            self._writer.push(self._ids["ecg"], ts, chunk.samples.reshape(-1, 1))
+        except OSError as err:
+            self._fail(err)
+
+    def on_message(self, kind: str, t: float, payload: Dict[str, Any]) -> None:
+        if self.error is not None or kind not in self._ids:
+            return
+        try:
+            self._writer.push(self._ids[kind], [t], [json.dumps(payload, separators=(",", ":"))])
+        except OSError as err:
+            self._fail(err)
