@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Deque, List, Optional, Protocol, Sequence, Tuple
 
 from .ecg.hrv import NOT_AVAILABLE
+from .policy import MatchPolicy
 from .smoothing import SmoothedVa
 
 __all__ = ["TrackLike", "Pick", "NearestRecommender"]
@@ -35,8 +36,10 @@ class Pick:
     track: TrackLike
     distance: float
     state: SmoothedVa
-    trigger: str  # first | track-ended | state-moved
+    trigger: str  # first | track-ended | state-moved | policy-changed
     runners_up: Tuple[Tuple[str, float], ...]
+    target: Tuple[float, float] = (0.0, 0.0)  # the VA point the policy aimed at
+    policy: Optional[dict] = None
 
 
 class NearestRecommender:
@@ -50,6 +53,13 @@ class NearestRecommender:
         self.min_dwell_s, self.hysteresis = float(min_dwell_s), float(hysteresis)
         self._history: Deque[str] = deque(maxlen=no_repeat)
         self._current: Optional[Pick] = None
+        self.policy = MatchPolicy()
+        self._policy_changed = False
+
+    def set_policy(self, policy) -> None:
+        """Switch policy; the next usable state re-picks at once (no dwell wait)."""
+        self.policy = policy
+        self._policy_changed = True
 
     @property
     def current(self) -> Optional[Pick]:
@@ -63,25 +73,29 @@ class NearestRecommender:
     def update(self, state: SmoothedVa) -> Optional[Pick]:
         if state.status == NOT_AVAILABLE:
             return None
+        tv, ta = self.policy.target(state.t, state.valence, state.arousal)
         cur = self._current
         if cur is None:
             trigger = "first"
+        elif self._policy_changed:
+            trigger = "policy-changed"
         else:
             elapsed = state.t - cur.t
             if elapsed >= cur.track.duration_s:
                 trigger = "track-ended"
             elif elapsed >= self.min_dwell_s:
-                cur_d = math.hypot(cur.track.valence - state.valence, cur.track.arousal - state.arousal)
-                best_d = self._ranked(state.valence, state.arousal, set(self._history))
+                cur_d = math.hypot(cur.track.valence - tv, cur.track.arousal - ta)
+                best_d = self._ranked(tv, ta, set(self._history))
                 if not best_d or cur_d - best_d[0][0] <= self.hysteresis:
                     return None
                 trigger = "state-moved"
             else:
                 return None
-        ranked = self._ranked(state.valence, state.arousal, set(self._history))
+        self._policy_changed = False
+        ranked = self._ranked(tv, ta, set(self._history))
         dist, track = ranked[0]
         pick = Pick(state.t, track, dist, state, trigger,
-                    tuple((tr.id, round(d, 4)) for d, tr in ranked[1:3]))
+                    tuple((tr.id, round(d, 4)) for d, tr in ranked[1:3]), (tv, ta), self.policy.describe())
         self._history.append(track.id)
         self._current = pick
         return pick

@@ -74,12 +74,15 @@ def pick_payload(device: str, seq: int, ts: float, pick: Pick, window_start: flo
                   "uri": tr.uri, "duration_s": _num(tr.duration_s, 3)},
         "reason": {
             "trigger": pick.trigger,
-            "policy": "match",
+            "policy": (pick.policy or {"name": "match"})["name"],
+            "policy_detail": pick.policy or {"name": "match"},
+            "target": {"valence": _num(pick.target[0]), "arousal": _num(pick.target[1])},
             "state": {"valence": _num(pick.state.valence), "arousal": _num(pick.state.arousal),
                       "status": pick.state.status},
             "distance": _num(pick.distance),
             "runners_up": [{"id": i, "distance": _num(d)} for i, d in pick.runners_up],
-            "text": (f"nearest track to V={pick.state.valence:+.2f} A={pick.state.arousal:+.2f} "
-                     f"({pick.trigger}); distance {pick.distance:.2f}"),
+            "text": (f"nearest track to target V={pick.target[0]:+.2f} A={pick.target[1]:+.2f} "
+                     f"(state V={pick.state.valence:+.2f} A={pick.state.arousal:+.2f}, "
+                     f"{(pick.policy or {'name': 'match'})['name']}, {pick.trigger}); distance {pick.distance:.2f}"),
         },
     }

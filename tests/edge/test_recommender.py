@@ -56,3 +56,37 @@ def test_rejects_empty_catalog_and_too_long_history():
         NearestRecommender([])
     with pytest.raises(ValueError, match="no_repeat=9"):
         NearestRecommender(TRACKS, no_repeat=9)
+
+
+def test_steer_starts_at_the_current_state_and_ramps_to_the_goal():
+    from cardiotune.edge.policy import make_policy
+
+    rec = NearestRecommender(TRACKS, min_dwell_s=5, hysteresis=0.05, no_repeat=1)
+    rec.set_policy(make_policy("steer", "calm", ramp_s=100))
+    first = rec.update(state(0, 0.8, 0.8))
+    assert first.target == (0.8, 0.8) and first.track.id == "v+0.8a+0.8"  # iso: meet the listener first
+    assert first.policy["goal"] == "calm"
+    late = [rec.update(state(t, 0.8, 0.8)) for t in range(6, 130, 6)]
+    last = [p for p in late if p is not None][-1]
+    assert last.target == pytest.approx((0.4, -0.6))  # the goal once the ramp is over, whatever the state
+    assert last.track.arousal < 0
+
+
+def test_policy_change_repicks_without_waiting_for_the_dwell():
+    from cardiotune.edge.policy import make_policy
+
+    rec = NearestRecommender(TRACKS, min_dwell_s=60, hysteresis=0.1, no_repeat=2)
+    rec.update(state(0, 0.0, 0.0))
+    rec.set_policy(make_policy("steer", [0.8, -0.8], ramp_s=1))
+    assert rec.update(state(1, 0.0, 0.0)).trigger == "policy-changed"
+
+
+def test_make_policy_rejects_unknown_names_with_the_options():
+    from cardiotune.edge.policy import make_policy
+
+    with pytest.raises(ValueError, match="'match' or 'steer'"):
+        make_policy("chill")
+    with pytest.raises(ValueError, match="calm"):
+        make_policy("steer", "sleepy")
+    with pytest.raises(ValueError, match="in \\[-1, 1\\]"):
+        make_policy("steer", [2, 0])
