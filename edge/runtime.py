@@ -77,7 +77,18 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
             topic = publisher.topics.state if kind == "state" else publisher.topics.pick
             publisher.offer(Outgoing(topic, payload, qos=qos, retain=retain, received=event.received))
 
+    async def serve_commands() -> None:
+        from .commands import CommandHandler
+
+        handler = CommandHandler(device_id, pipeline.recommender)
+        while True:
+            raw = await publisher.inbox.get()
+            ack = handler.handle(raw, wall_time())
+            log.info("command %s: %s (%s)", ack["id"], ack["result"], ack["reason"])
+            publisher.offer(Outgoing(publisher.topics.ack, ack, qos=1, retain=False))
+
     producer = asyncio.ensure_future(produce())
+    commands = asyncio.ensure_future(serve_commands()) if publisher is not None else None
     try:
         while True:
             item = await queue.get()
@@ -112,10 +123,13 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                     await asyncio.sleep(0.001)
         await producer
     finally:
-        if not producer.done():
-            producer.cancel()
-            try:
-                await producer
-            except asyncio.CancelledError:
-                pass
+        for task in (producer, commands):
+            if task is not None and not task.done():
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        if commands is not None and commands.done() and not commands.cancelled() and commands.exception():
+            raise commands.exception()
     return stats

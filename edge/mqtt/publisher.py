@@ -62,6 +62,9 @@ class MqttPublisher:
         self._last_pick: Optional[Outgoing] = None
         self._task: Optional[asyncio.Task] = None
         self._client = None
+        # commands received on the cmd topic, for the runtime; bounded, drop-oldest (counted)
+        self.inbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
+        self.dropped_commands = 0
 
     async def __aenter__(self) -> MqttPublisher:
         self._task = asyncio.ensure_future(self._run())
@@ -135,6 +138,7 @@ class MqttPublisher:
                         self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
                     if self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
+                    await client.subscribe(self.topics.cmd, qos=1)
                     self.connected.set()
                     await self._serve(client)
             except aiomqtt.MqttError as err:
@@ -150,8 +154,8 @@ class MqttPublisher:
                 backoff = min(backoff * 2, self.backoff_max_s)
 
     async def _serve(self, client) -> None:
-        """Drain the queue until the connection drops. Iterating ``client.messages`` is what
-        raises promptly on a lost connection even when there is nothing to publish."""
+        """Drain the queue and receive commands until the connection drops. Iterating
+        ``client.messages`` also raises promptly on a lost connection when idle."""
         drain = asyncio.ensure_future(self._drain(client))
         watch = asyncio.ensure_future(self._watch(client))
         try:
@@ -163,10 +167,13 @@ class MqttPublisher:
                 task.cancel()
             await asyncio.gather(drain, watch, return_exceptions=True)
 
-    @staticmethod
-    async def _watch(client) -> None:
-        async for _ in client.messages:  # nothing is subscribed yet: only the disconnect matters
-            pass
+    async def _watch(self, client) -> None:
+        async for message in client.messages:
+            raw = message.payload if isinstance(message.payload, (bytes, bytearray)) else str(message.payload).encode()
+            if self.inbox.full():
+                self.inbox.get_nowait()
+                self.dropped_commands += 1
+            self.inbox.put_nowait(bytes(raw))
 
     async def _drain(self, client) -> None:
         while True:

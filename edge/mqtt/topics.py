@@ -3,6 +3,8 @@
     cardiotune/v1/<device_id>/status   retained, QoS 1, last will "offline"
     cardiotune/v1/<device_id>/state    QoS 0, ~1 Hz VA + heart rate with status and TTL
     cardiotune/v1/<device_id>/pick     retained, QoS 1, the current music pick with TTL
+    cardiotune/v1/<device_id>/cmd      in: commands (QoS 1)
+    cardiotune/v1/<device_id>/ack      out: one answer per command (QoS 1)
 """
 from __future__ import annotations
 
@@ -47,3 +49,11 @@ class DeviceTopics:
     @property
     def pick(self) -> str:
         return f"{self.base}/pick"
+
+    @property
+    def cmd(self) -> str:
+        return f"{self.base}/cmd"
+
+    @property
+    def ack(self) -> str:
+        return f"{self.base}/ack"
