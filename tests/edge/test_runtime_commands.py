@@ -17,7 +17,8 @@ class T:
         self.id, self.title, self.valence, self.arousal, self.duration_s, self.uri = f"t{i}", "t", v, a, 60.0, ""
 
 
-TRACKS = [T(i, v, a) for i, (v, a) in enumerate([(-0.6, -0.6), (0.6, 0.7), (0, 0), (0.6, -0.6), (-0.6, 0.6), (0.3, 0.3)])]
+POINTS = [(-0.6, -0.6), (0.6, 0.7), (0, 0), (0.6, -0.6), (-0.6, 0.6), (0.3, 0.3)]
+TRACKS = [T(i, v, a) for i, (v, a) in enumerate(POINTS)]
 
 
 def test_set_policy_over_mqtt_is_acked_and_applied(mosquitto, device_id):
