@@ -101,9 +101,15 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
             print(f"embedded MQTT broker on {broker} (watch: mosquitto_sub -p {port} -t 'cardiotune/#' -v)")
         else:
             host, port, tls = parse_broker_url(broker)
+        outbox = None
+        if cfg.get("mqtt.outbox"):
+            from .mqtt.outbox import Outbox
+
+            outbox = Outbox(Path(cfg.get("mqtt.outbox")).expanduser())
+            stack.callback(outbox.close)
         publisher = await stack.enter_async_context(MqttPublisher(
             host, port, device_id, queue_size=cfg.get("mqtt.queue_size"),
-            backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls))
+            backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls, outbox=outbox))
         speed_label = "max" if cfg.speed is None else f"{cfg.speed:g}x"
         view = LiveView(session, broker, device_id, source.n_samples / session.fs, speed_label,
                         rich_ok=live_ui if live_ui is not None else None)

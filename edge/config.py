@@ -97,6 +97,7 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "state_ttl_s": (5.0, _positive, "a number of seconds > 0"),
         "queue_size": (512, _int_range(1, 1_000_000), "an integer between 1 and 1000000"),
         "backoff_max_s": (2.0, _positive, "a number of seconds > 0"),
+        "outbox": ("", lambda x: isinstance(x, str), "a path for the SQLite pick outbox, or \"\" for none"),
     },
     "ui": {
         "live": (True, lambda x: isinstance(x, bool), "true or false"),

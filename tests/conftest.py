@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -41,3 +45,44 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data not available at {path} (set CARDIOTUNE_DATA)")
     return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnMosquitto:
+    """A private Mosquitto on its own port, so the test can kill it."""
+
+    def __init__(self, port: int):
+        self.port, self.proc = port, None
+
+    def start(self):
+        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        self.proc = subprocess.Popen([exe, "-p", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not start on port {self.port}")
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def private_broker():
+    """A not-yet-started private Mosquitto on a free port (the test starts and kills it)."""
+    if not (shutil.which("mosquitto") or os.path.exists("/usr/sbin/mosquitto")):
+        pytest.fail("mosquitto binary not installed: run tools/ensure_mosquitto.sh")
+    b = OwnMosquitto(_free_port())
+    yield b
+    if b.proc is not None and b.proc.poll() is None:
+        b.kill()
+
+

@@ -49,13 +49,14 @@ class PublisherStats:
 class MqttPublisher:
     def __init__(self, host: str, port: int, device_id: str, *, queue_size: int = 512,
                  backoff_initial_s: float = 0.25, backoff_max_s: float = 2.0, status_extra=None,
-                 tls: bool = False):
+                 tls: bool = False, outbox=None):
         self.host, self.port, self.tls = host, int(port), tls
         self.topics = DeviceTopics(device_id)
         self.queue_size = queue_size
         self.backoff_initial_s, self.backoff_max_s = backoff_initial_s, backoff_max_s
         self.status_extra = dict(status_extra or {})
         self.stats = PublisherStats()
+        self.outbox = outbox  # optional Outbox: QoS>=1 messages are persisted until the broker has them
         self.connected = asyncio.Event()
         self._queue: Deque[Outgoing] = deque()
         self._wakeup = asyncio.Event()
@@ -88,28 +89,33 @@ class MqttPublisher:
         except asyncio.CancelledError:
             pass
 
-    @property
-    def backlog(self) -> int:
-        return len(self._queue)
-
     def offer(self, msg: Outgoing) -> None:
-        """Queue a message without waiting; drop the oldest when full (counted)."""
+        """Queue a message without waiting; drop the oldest when full (counted).
+        With an outbox, QoS>=1 messages are persisted instead (they survive restarts)."""
         if msg.topic == self.topics.pick:
             self._last_pick = msg
+        if self.outbox is not None and msg.qos >= 1:
+            self.outbox.put(msg.topic, encode(msg.payload), msg.qos, msg.retain)
+            self._wakeup.set()
+            return
         if len(self._queue) >= self.queue_size:
             self._queue.popleft()
             self.stats.dropped_overflow += 1
         self._queue.append(msg)
         self._wakeup.set()
 
+    @property
+    def backlog(self) -> int:
+        return len(self._queue) + (len(self.outbox) if self.outbox is not None else 0)
+
     async def flush(self, timeout_s: float) -> bool:
-        """Wait until the queue is empty (True) or ``timeout_s`` passes (False)."""
+        """Wait until nothing is waiting (True) or ``timeout_s`` passes (False)."""
         deadline = time.monotonic() + timeout_s
-        while self._queue and time.monotonic() < deadline:
+        while self.backlog and time.monotonic() < deadline:
             if not self.connected.is_set():
                 return False
             await asyncio.sleep(0.01)
-        return not self._queue
+        return not self.backlog
 
     def _will(self):
         import aiomqtt
@@ -136,7 +142,7 @@ class MqttPublisher:
                     outage_logged = False
                     await client.publish(self.topics.status, encode(status_payload(
                         self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
-                    if self._last_pick is not None and self._last_pick not in self._queue:
+                    if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
                     await client.subscribe(self.topics.cmd, qos=1)
                     self.connected.set()
@@ -177,7 +183,14 @@ class MqttPublisher:
 
     async def _drain(self, client) -> None:
         while True:
+            if self.outbox is not None:
+                for row in self.outbox.pending():
+                    await client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+                    self.outbox.delete(row.id)  # only once the broker has it
+                    self.stats.published += 1
             if not self._queue:
+                if self.outbox is not None and len(self.outbox):
+                    continue
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue

@@ -2,55 +2,13 @@
 outage (broker SIGKILLed and restarted) survived without crashing or presenting stale data."""
 import asyncio
 import json
-import shutil
 import signal
-import socket
 import subprocess
 import time
 
 import aiomqtt
-import pytest
 from cardiotune.edge.mqtt.publisher import MqttPublisher, Outgoing
 from cardiotune.edge.mqtt.topics import DeviceTopics
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class OwnMosquitto:
-    """A private Mosquitto on its own port, so the test can kill it."""
-
-    def __init__(self, port: int):
-        self.port, self.proc = port, None
-
-    def start(self):
-        exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        self.proc = subprocess.Popen([exe, "-p", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"mosquitto did not start on port {self.port}")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def own_broker():
-    if not (shutil.which("mosquitto") or shutil.os.path.exists("/usr/sbin/mosquitto")):
-        pytest.fail("mosquitto binary not installed: run tools/ensure_mosquitto.sh")
-    b = OwnMosquitto(_free_port())
-    b.start()
-    yield b
-    if b.proc.poll() is None:
-        b.kill()
 
 
 def state_msg(topics, k, ttl=30.0):
@@ -126,7 +84,9 @@ def test_last_will_says_offline_when_the_process_dies(mosquitto, device_id):
     assert retained and payload["state"] == "offline" and payload["reason"] == "connection lost"
 
 
-def test_survives_broker_outage_and_resumes(own_broker, device_id, caplog):
+def test_survives_broker_outage_and_resumes(private_broker, device_id, caplog):
+    own_broker = private_broker
+    own_broker.start()
     topics = DeviceTopics(device_id)
 
     async def go():
