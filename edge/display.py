@@ -108,7 +108,8 @@ class LiveView:
             table.add_row("playing", f"[bold]{p.track.title}[/]  (V={p.track.valence:+.2f} A={p.track.arousal:+.2f})")
             runners = ", ".join(f"{i} ({d:.2f})" for i, d in p.runners_up)
             policy = (p.policy or {}).get("name", "match")
-            aim = "the estimate" if policy == "match" else f"target V={p.target[0]:+.2f} A={p.target[1]:+.2f} ({policy})"
+            aim = ("the estimate" if policy == "match"
+                   else f"target V={p.target[0]:+.2f} A={p.target[1]:+.2f} ({policy})")
             table.add_row("why", f"{p.trigger}: nearest to {aim}, distance {p.distance:.2f}; runners-up {runners}")
             table.add_row("picks", str(self.n_picks))
         return Panel(table, title="cardiotune demo", border_style="cyan")
