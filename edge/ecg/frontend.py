@@ -1,24 +1,40 @@
-"""Streaming ECG front-end: causal band-pass (state carried across chunks), energy
-envelope, R-peak decisions with a fixed look-ahead, R-apex refinement.
+"""Streaming R-peak detector: push chunks of any size, get beats with a bounded delay.
 
-This is the walking-skeleton detector (Pan-Tompkins-style adaptive thresholds). The seam
-is ``EcgFrontEnd.push(samples) -> FrontEndOutput``; a better detector replaces the class
-behind the same interface.
+Pipeline (all causal, state carried across chunks):
 
-Chunk invariance by construction: a sample ``i`` is only decided once the buffer holds
-``[i - R, i + R]`` (R = half the refractory period), and the adaptive threshold is
-updated in sample order, so any chunking yields the same beats.
+1. invalid samples (NaN/inf, lead-off chunks) are held at the last valid value and
+   masked; no beat is ever reported whose QRS overlaps a masked sample;
+2. QRS band-pass 5-30 Hz + powerline notches (50 and 60 Hz), Pan & Tompkins five-point
+   derivative, squaring and a 120 ms moving integration -> envelope ``I``;
+3. candidates are local maxima of ``I`` over +-``NEIGHBOUR_S``; a candidate is decided
+   as soon as that neighbourhood is buffered, so decisions never wait on anything
+   later than ``decision_delay_s`` after the R apex;
+4. adaptive thresholds (Pan & Tompkins 1985 signal/noise peak levels). In place of the
+   unbounded "searchback" the threshold is lowered once the time since the last beat
+   exceeds a fraction of the recent RR average (a searchback that needs no look-back),
+   and T waves are rejected by the slope rule within 360 ms of a beat;
+5. each accepted beat is refined to the R apex on the raw signal smoothed by a
+   linear-phase FIR (exact, known delay), so beat times carry no filter-phase jitter.
+
+Chunk invariance: every quantity depends only on samples in stream order and decisions
+are made on a fixed neighbourhood, so any chunking (1 sample, 7, 250, whole file) gives
+the same beats. ``detect_beats(ecg, fs)`` is the batch convenience over the same code.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import List, Optional
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import butter, group_delay, lfilter, lfilter_zi, sosfilt, sosfilt_zi
+from scipy.ndimage import maximum_filter1d
+from scipy.signal import group_delay, sos2tf
 
-__all__ = ["Beat", "FrontEndOutput", "EcgFrontEnd"]
+from ...errors import DataError
+from ._buffer import StreamBuffer
+from .filters import FirFilter, SosFilter, design_detection_sos, lowpass_fir
+
+__all__ = ["Beat", "FrontEndOutput", "EcgFrontEnd", "detect_beats", "as_samples"]
 
 
 @dataclass(frozen=True)
@@ -27,7 +43,7 @@ class Beat:
 
     t: float  # R apex, seconds on the source clock
     sample: int  # absolute index of the R apex in the stream
-    amplitude: float  # band-passed amplitude at the apex (signal units)
+    amplitude: float  # baseline-relative amplitude of the apex on the smoothed raw signal
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,21 @@ class FrontEndOutput:
     beats: List[Beat]
     t_decided: float  # every beat before this time has been reported (source clock, s)
     n_samples: int  # samples pushed so far
+    invalid_samples: int = 0  # NaN/inf/lead-off samples in this push (masked, no beats)
+    quality: list = field(default_factory=list)  # QualitySegment list (see quality.py)
+
+
+def as_samples(samples, what: str = "samples") -> np.ndarray:
+    """Validate a chunk: 1-D (or one column) of real numbers -> float64 array."""
+    try:
+        x = np.asarray(samples, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{what}: expected a sequence of numbers, got {type(samples).__name__} ({exc})") from exc
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.ndim > 1:
+        raise DataError(f"{what}: expected a 1-D chunk of one ECG lead, got shape {x.shape}")
+    return x.reshape(-1)
 
 
 class EcgFrontEnd:
@@ -43,99 +74,213 @@ class EcgFrontEnd:
     ``t0`` is the source time of the first sample; sample ``k`` is at ``t0 + k / fs``.
     """
 
-    LEARN_S = 2.0  # threshold initialisation period; no decisions before it
-    REFRACTORY_S = 0.25
+    LEARN_S = 2.0  # threshold initialisation period (and after a re-learn)
+    REFRACTORY_S = 0.2
+    T_WAVE_S = 0.36
+    NEIGHBOUR_S = 0.16  # a candidate is the largest envelope value within +- this
+    INTEGRATION_S = 0.12
+    APEX_SEARCH_S = 0.06  # +- around the expected QRS centre
 
-    def __init__(self, fs: float, t0: float = 0.0, band_hz=(5.0, 20.0)):
-        if not 100 <= fs <= 1000:
+    def __init__(self, fs: float, t0: float = 0.0, band_hz=(5.0, 30.0),
+                 mains_hz: Optional[Sequence[float]] = (50.0, 60.0), quality: bool = True):
+        if not isinstance(fs, (int, float)) or not 100 <= fs <= 1000:
             raise ValueError(f"fs={fs!r}: expected a sample rate between 100 and 1000 Hz")
-        self.fs = float(fs)
+        self.fs = fs = float(fs)
         self.t0 = float(t0)
-        self._sos = butter(2, band_hz, btype="bandpass", fs=fs, output="sos")
-        self._zi: Optional[np.ndarray] = None
-        self._ma_len = max(int(round(0.1 * fs)), 1)
-        self._ma_b = np.full(self._ma_len, 1.0 / self._ma_len)
-        self._ma_zi = lfilter_zi(self._ma_b, [1.0]) * 0.0
-        _, gd = group_delay((*butter(2, band_hz, btype="bandpass", fs=fs),), w=[12.0], fs=fs)
-        self._filter_delay = float(gd[0])  # samples, removed from reported beat times
-        self._half = int(round(self.REFRACTORY_S * fs / 2))
-        self._refractory = int(round(self.REFRACTORY_S * fs))
-        # recent filtered signal and envelope; buffer index + _buf_start = absolute sample
-        self._buf_start = 0
-        self._filt = np.zeros(0)
-        self._env = np.zeros(0)
+        sos = design_detection_sos(fs, band_hz, mains_hz)
+        self._bp = SosFilter(sos)
+        self._deriv = FirFilter(np.array([1.0, 2.0, 0.0, -2.0, -1.0]) * fs / 8.0, steady=False)
+        self._w = max(int(round(self.INTEGRATION_S * fs)), 1)
+        self._integ = FirFilter(np.full(self._w, 1.0 / self._w), steady=False)
+        self._smooth = FirFilter(lowpass_fir(fs, 35.0, 0.03))
+        b, a = sos2tf(sos[:1])
+        gd = float(group_delay((b, a), w=[12.0], fs=fs)[1][0])
+        # sample offset from the QRS centre to the envelope peak it causes
+        self._env_offset = int(round(gd + 2 + (self._w - 1) / 2.0))
+        self._smooth_delay = int(self._smooth.delay)
+        self._nb = max(int(round(self.NEIGHBOUR_S * fs)), 1)
+        self._refr = int(round(self.REFRACTORY_S * fs))
+        self._twave = int(round(self.T_WAVE_S * fs))
+        self._apex = max(int(round(self.APEX_SEARCH_S * fs)), 2)
+        cap = int(8 * fs)
+        self._env = StreamBuffer(cap)
+        self._slope = StreamBuffer(cap)  # |derivative|
+        self._raw = StreamBuffer(cap)  # smoothed raw (delayed by _smooth_delay)
+        self._bad = StreamBuffer(cap, dtype=bool)
         self._n = 0
-        self._next_decide = int(self.LEARN_S * fs)
-        self._spk: Optional[float] = None
-        self._npk = 0.0
+        self._last_valid = 0.0
+        self._have_valid = False
+        self._bad_until = -1  # last absolute index of a masked sample
+        self._learn_until = int(self.LEARN_S * fs)
+        self._next = self._learn_until  # next undecided candidate index
+        self._spk = self._npk = 0.0
         self._last_beat = -(10**9)
+        self._last_slope = 0.0
+        self._rr: List[int] = []
+        self._quality = None
+        if quality:
+            from .quality import QualityTracker
 
+            self._quality = QualityTracker(fs, t0)
+
+    # ----------------------------------------------------------------- properties
     @property
     def decision_delay_s(self) -> float:
-        return (self._half + 1) / self.fs
+        """Worst-case delay from an R apex to the push that reports it."""
+        return (self._env_offset + self._nb + self._apex + 1) / self.fs
+
+    @property
+    def n_samples(self) -> int:
+        return self._n
 
     def _time(self, sample: float) -> float:
         return self.t0 + sample / self.fs
 
-    def push(self, samples) -> FrontEndOutput:
-        x = np.asarray(samples, dtype=np.float64).reshape(-1)
+    # ----------------------------------------------------------------------- push
+    def push(self, samples, lead_off: bool = False) -> FrontEndOutput:
+        x = as_samples(samples)
+        n_bad = 0
         if x.size:
-            if self._zi is None:
-                self._zi = sosfilt_zi(self._sos) * x[0]
-            y, self._zi = sosfilt(self._sos, x, zi=self._zi)
-            e, self._ma_zi = lfilter(self._ma_b, [1.0], y * y, zi=self._ma_zi)
-            self._filt = np.concatenate([self._filt, y])
-            self._env = np.concatenate([self._env, e])
-            self._n += x.size
+            bad = ~np.isfinite(x)
+            if lead_off:
+                bad[:] = True
+            n_bad = int(bad.sum())
+            if n_bad:
+                x = self._hold(x, bad)
+            elif not self._have_valid:
+                self._have_valid = True
+            self._filter(x, bad)
+        quality = self._quality.push(x, bad if x.size else None) if self._quality is not None else []
         beats = self._decide()
-        self._trim()
-        return FrontEndOutput(beats, self._time(self._next_decide), self._n)
+        return FrontEndOutput(beats, self._time(self._next), self._n, n_bad, quality)
+
+    def relearn(self) -> None:
+        """Re-initialise thresholds from the next ``LEARN_S`` seconds (after a gap or lead-off)."""
+        self._learn_until = self._n + int(self.LEARN_S * self.fs)
+        self._next = max(self._next, self._learn_until)
+        self._rr.clear()
+
+    def _hold(self, x: np.ndarray, bad: np.ndarray) -> np.ndarray:
+        x = x.copy()
+        good = ~bad
+        if not good.any():
+            x[:] = self._last_valid
+            return x
+        idx = np.where(good, np.arange(x.size), -1)
+        np.maximum.accumulate(idx, out=idx)
+        first = self._last_valid if self._have_valid else x[good][0]
+        self._have_valid = True
+        x = np.where(idx >= 0, x[np.maximum(idx, 0)], first)
+        return x
+
+    def _filter(self, x: np.ndarray, bad: np.ndarray) -> None:
+        self._last_valid = float(x[-1])
+        d = self._deriv(self._bp(x))
+        self._env.append(self._integ(d * d))
+        self._slope.append(np.abs(d))
+        self._raw.append(self._smooth(x))
+        self._bad.append(bad)
+        if bad.any():
+            self._bad_until = self._n + int(np.nonzero(bad)[0][-1])
+        self._n += x.size
+
+    # ------------------------------------------------------------------- decisions
+    def _learn(self) -> None:
+        env = self._env.view(self._learn_until - int(self.LEARN_S * self.fs), self._learn_until)
+        if env.size:
+            self._spk = 0.6 * float(env.max())
+            self._npk = float(np.mean(env))
 
     def _decide(self) -> List[Beat]:
-        last = self._n - self._half - 1  # highest index whose neighbourhood is complete
-        if last < self._next_decide:
-            return []
-        if self._spk is None:  # learning: initial signal peak level from the first seconds
-            learn = self._env[: int(self.LEARN_S * self.fs) - self._buf_start]
-            self._spk = 0.5 * float(learn.max()) if learn.size else 0.0
-            self._npk = 0.5 * float(np.median(learn)) if learn.size else 0.0
+        nb = self._nb
+        hi = self._n - nb  # candidates in [next, hi) have their full neighbourhood
         beats: List[Beat] = []
-        lo = self._next_decide - self._buf_start
-        hi = last - self._buf_start + 1
-        env = self._env
-        seg_lo = lo - self._half
-        windows = sliding_window_view(env[seg_lo : hi + self._half], 2 * self._half + 1)
-        centre = env[lo:hi]
-        is_peak = (centre >= windows.max(axis=1)) & (centre > env[lo - 1 : hi - 1])
-        for rel in np.nonzero(is_peak)[0]:
-            i = lo + int(rel)  # buffer index
-            level = float(env[i])
-            threshold = self._npk + 0.25 * (self._spk - self._npk)
-            absolute = i + self._buf_start
-            if level > threshold and absolute - self._last_beat >= self._refractory:
-                self._spk = 0.125 * level + 0.875 * self._spk
-                apex = self._refine(i)
-                self._last_beat = absolute
-                t = self._time(apex + self._buf_start - self._filter_delay)
-                beats.append(Beat(t, apex + self._buf_start, float(self._filt[apex])))
-            else:
-                self._npk = 0.125 * level + 0.875 * self._npk
-        self._next_decide = last + 1
+        if hi <= self._next:
+            return beats
+        if self._next == self._learn_until:
+            self._learn()
+        lo = self._next
+        seg = self._env.view(lo - nb, hi + nb)
+        base = max(lo - nb, self._env.start)
+        if seg.size >= 3:
+            mx = maximum_filter1d(seg, 2 * nb + 1, mode="nearest")
+            inner = slice(lo - base, hi - base)
+            centre = seg[inner]
+            prev = seg[max(lo - base - 1, 0) : hi - base - 1]
+            if prev.size < centre.size:
+                prev = np.concatenate([[np.inf], prev])
+            cand = np.nonzero((centre >= mx[inner]) & (centre > prev) & (centre > 0))[0]
+            for rel in cand:
+                beat = self._consider(lo + int(rel))
+                if beat is not None:
+                    beats.append(beat)
+        self._next = hi
+        keep = self._next - max(2 * nb, self._env_offset + self._apex + self._smooth_delay + self._w) - 8
+        for buf in (self._env, self._slope, self._raw, self._bad):
+            buf.discard_before(keep)
         return beats
 
-    def _refine(self, i: int) -> int:
-        """The R apex is the largest |band-passed| sample in the envelope's averaging window."""
-        lo = max(i - self._ma_len, 0)
-        seg = np.abs(self._filt[lo : i + 1])
-        return lo + int(np.argmax(seg))
+    def _consider(self, c: int) -> Optional[Beat]:
+        level = float(self._env[c])
+        elapsed = c - self._last_beat
+        if elapsed < self._refr:
+            return None
+        thr = self._npk + 0.25 * (self._spk - self._npk)
+        if len(self._rr) >= 2:
+            rr_avg = float(np.mean(self._rr))
+            if elapsed > 1.5 * rr_avg:
+                thr *= 0.3
+            elif elapsed > 0.8 * rr_avg:
+                thr *= 0.6
+        elif elapsed > 2.0 * self.fs:
+            thr *= 0.3
+        qrs_lo = c - self._w - 2
+        slope = float(self._slope.view(qrs_lo, c + 1).max())
+        is_beat = level > thr
+        if is_beat and elapsed < self._twave and slope < 0.5 * self._last_slope:
+            is_beat = False  # T wave (Pan & Tompkins slope rule)
+        if is_beat and qrs_lo - self._apex <= self._bad_until:
+            bad = self._bad.view(qrs_lo - self._apex, c + 1)
+            if bad.size == 0 or bad.any():
+                is_beat = False  # masked samples: never report a beat built on them
+        if not is_beat:
+            self._npk = 0.125 * level + 0.875 * self._npk
+            return None
+        self._spk = 0.125 * min(level, 3.0 * self._spk if self._spk > 0 else level) + 0.875 * self._spk
+        apex, amp = self._refine(c)
+        if self._last_beat >= 0 and apex - self._last_beat >= self._refr:
+            self._rr.append(apex - self._last_beat)
+            if len(self._rr) > 8:
+                self._rr.pop(0)
+        elif self._last_beat >= 0:
+            return None  # refined onto the previous beat's QRS
+        self._last_beat = apex
+        self._last_slope = slope
+        return Beat(self._time(apex), apex, amp)
 
-    def _trim(self) -> None:
-        # keep enough history for the neighbourhood and apex search of undecided samples
-        if self._spk is None:
-            return  # still learning the initial threshold from the first seconds
-        keep_from = max(self._next_decide - self._half - self._ma_len - 2, 0)
-        drop = keep_from - self._buf_start
-        if drop > 0:
-            self._filt = self._filt[drop:]
-            self._env = self._env[drop:]
-            self._buf_start = keep_from
+    def _refine(self, c: int):
+        """R apex: dominant deflection of the smoothed raw signal around the expected QRS."""
+        centre = c - self._env_offset
+        lo, hi = centre - self._apex, centre + self._apex + 1
+        seg = self._raw.view(lo + self._smooth_delay, hi + self._smooth_delay)
+        if seg.size == 0:
+            return max(centre, 0), math.nan
+        lo = hi - seg.size if lo < 0 else lo
+        s = seg - np.median(seg)
+        ip, im = int(np.argmax(s)), int(np.argmin(s))
+        k = ip if s[ip] >= 0.5 * -s[im] else im
+        return lo + k, float(s[k])
+
+
+def detect_beats(ecg, fs: float, t0: float = 0.0, chunk: Optional[int] = None, **kwargs) -> np.ndarray:
+    """Batch convenience over the streaming code: R-apex sample indices of a whole record."""
+    fe = EcgFrontEnd(fs, t0, quality=False, **kwargs)
+    x = as_samples(ecg, "ecg")
+    out: List[int] = []
+    step = x.size if not chunk else int(chunk)
+    for i in range(0, max(x.size, 1), max(step, 1)):
+        out.extend(b.sample for b in fe.push(x[i : i + step]).beats)
+    # flush: pad with the held last value so beats near the end get their neighbourhood
+    tail = np.full(int(fe.decision_delay_s * fs) + 2, x[-1] if x.size else 0.0)
+    out.extend(b.sample for b in fe.push(tail).beats if b.sample < x.size)
+    return np.asarray(out, dtype=np.int64)
