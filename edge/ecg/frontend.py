@@ -80,6 +80,10 @@ class EcgFrontEnd:
     NEIGHBOUR_S = 0.16  # a candidate is the largest envelope value within +- this
     INTEGRATION_S = 0.12
     APEX_SEARCH_S = 0.06  # +- around the expected QRS centre
+    ENV_DERIV = False  # envelope of the derivative (Pan-Tompkins) or of the band-passed ECG
+    THR_FRAC = 0.25  # threshold = noise + THR_FRAC * (signal - noise) peak levels
+    LATE1, MULT1 = 0.8, 0.6  # past LATE1 x mean RR without a beat, threshold x MULT1
+    LATE2, MULT2 = 1.5, 0.3
 
     def __init__(self, fs: float, t0: float = 0.0, band_hz=(5.0, 30.0),
                  mains_hz: Optional[Sequence[float]] = (50.0, 60.0), quality: bool = True):
@@ -112,7 +116,8 @@ class EcgFrontEnd:
         self._have_valid = False
         self._bad_until = -1  # last absolute index of a masked sample
         self._learn_until = int(self.LEARN_S * fs)
-        self._next = self._learn_until  # next undecided candidate index
+        self._learning = True
+        self._next = self._nb  # next undecided candidate index (waits for learning first)
         self._spk = self._npk = 0.0
         self._last_beat = -(10**9)
         self._last_slope = 0.0
@@ -157,7 +162,7 @@ class EcgFrontEnd:
     def relearn(self) -> None:
         """Re-initialise thresholds from the next ``LEARN_S`` seconds (after a gap or lead-off)."""
         self._learn_until = self._n + int(self.LEARN_S * self.fs)
-        self._next = max(self._next, self._learn_until)
+        self._learning = True
         self._rr.clear()
 
     def _hold(self, x: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -175,8 +180,10 @@ class EcgFrontEnd:
 
     def _filter(self, x: np.ndarray, bad: np.ndarray) -> None:
         self._last_valid = float(x[-1])
-        d = self._deriv(self._bp(x))
-        self._env.append(self._integ(d * d))
+        y = self._bp(x)
+        d = self._deriv(y)
+        e = d if self.ENV_DERIV else y * (self.fs / 8.0 * 6.0)
+        self._env.append(self._integ(e * e))
         self._slope.append(np.abs(d))
         self._raw.append(self._smooth(x))
         self._bad.append(bad)
@@ -187,6 +194,7 @@ class EcgFrontEnd:
     # ------------------------------------------------------------------- decisions
     def _learn(self) -> None:
         env = self._env.view(self._learn_until - int(self.LEARN_S * self.fs), self._learn_until)
+        self._next = max(self._next, self._learn_until - int(self.LEARN_S * self.fs) + self._nb)
         if env.size:
             self._spk = 0.6 * float(env.max())
             self._npk = float(np.mean(env))
@@ -195,10 +203,11 @@ class EcgFrontEnd:
         nb = self._nb
         hi = self._n - nb  # candidates in [next, hi) have their full neighbourhood
         beats: List[Beat] = []
-        if hi <= self._next:
-            return beats
-        if self._next == self._learn_until:
+        if self._n < self._learn_until or hi <= self._next:
+            return beats  # learning: the first beats are reported once thresholds exist
+        if self._learning:
             self._learn()
+            self._learning = False
         lo = self._next
         seg = self._env.view(lo - nb, hi + nb)
         base = max(lo - nb, self._env.start)
@@ -215,7 +224,7 @@ class EcgFrontEnd:
                 if beat is not None:
                     beats.append(beat)
         self._next = hi
-        keep = self._next - max(2 * nb, self._env_offset + self._apex + self._smooth_delay + self._w) - 8
+        keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(2 * nb, self._env_offset + self._apex + self._smooth_delay + self._w) - 8
         for buf in (self._env, self._slope, self._raw, self._bad):
             buf.discard_before(keep)
         return beats
@@ -225,15 +234,15 @@ class EcgFrontEnd:
         elapsed = c - self._last_beat
         if elapsed < self._refr:
             return None
-        thr = self._npk + 0.25 * (self._spk - self._npk)
+        thr = self._npk + self.THR_FRAC * (self._spk - self._npk)
         if len(self._rr) >= 2:
             rr_avg = float(np.mean(self._rr))
-            if elapsed > 1.5 * rr_avg:
-                thr *= 0.3
-            elif elapsed > 0.8 * rr_avg:
-                thr *= 0.6
+            if elapsed > self.LATE2 * rr_avg:  # keeps halving for every further mean RR
+                thr *= self.MULT2 * 0.5 ** min(int((elapsed - self.LATE2 * rr_avg) / rr_avg), 12)
+            elif elapsed > self.LATE1 * rr_avg:
+                thr *= self.MULT1
         elif elapsed > 2.0 * self.fs:
-            thr *= 0.3
+            thr *= self.MULT2
         qrs_lo = c - self._w - 2
         slope = float(self._slope.view(qrs_lo, c + 1).max())
         is_beat = level > thr
