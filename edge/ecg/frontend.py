@@ -93,24 +93,23 @@ class EcgFrontEnd:
         self.t0 = float(t0)
         sos = design_detection_sos(fs, band_hz, mains_hz)
         self._bp = SosFilter(sos)
-        self._deriv = FirFilter(np.array([1.0, 2.0, 0.0, -2.0, -1.0]) * fs / 8.0, steady=False)
         self._w = max(int(round(self.INTEGRATION_S * fs)), 1)
         self._integ = FirFilter(np.full(self._w, 1.0 / self._w), steady=False)
-        self._smooth = FirFilter(lowpass_fir(fs, 35.0, 0.03))
+        self._smooth_taps = lowpass_fir(fs, 35.0, 0.03)
         b, a = sos2tf(sos[:1])
         gd = float(group_delay((b, a), w=[12.0], fs=fs)[1][0])
         # sample offset from the QRS centre to the envelope peak it causes
-        self._env_offset = int(round(gd + 2 + (self._w - 1) / 2.0))
-        self._smooth_delay = int(self._smooth.delay)
+        self._env_offset = int(round(gd + (self._w - 1) / 2.0))
+        self._smooth_half = (self._smooth_taps.size - 1) // 2
         self._nb = max(int(round(self.NEIGHBOUR_S * fs)), 1)
         self._refr = int(round(self.REFRACTORY_S * fs))
         self._twave = int(round(self.T_WAVE_S * fs))
         self._apex = max(int(round(self.APEX_SEARCH_S * fs)), 2)
         cap = int(8 * fs)
         self._env = StreamBuffer(cap)
-        self._slope = StreamBuffer(cap)  # |derivative|
-        self._raw = StreamBuffer(cap)  # smoothed raw (delayed by _smooth_delay)
-        self._bad = StreamBuffer(cap, dtype=bool)
+        self._y = StreamBuffer(cap)  # band-passed ECG
+        self._raw = StreamBuffer(cap)  # raw ECG (invalid samples held)
+        self._bad_runs: List[tuple] = []  # (first, last) absolute indices of masked samples
         self._n = 0
         self._last_valid = 0.0
         self._have_valid = False
@@ -181,14 +180,15 @@ class EcgFrontEnd:
     def _filter(self, x: np.ndarray, bad: np.ndarray) -> None:
         self._last_valid = float(x[-1])
         y = self._bp(x)
-        d = self._deriv(y)
-        e = d if self.ENV_DERIV else y * (self.fs / 8.0 * 6.0)
-        self._env.append(self._integ(e * e))
-        self._slope.append(np.abs(d))
-        self._raw.append(self._smooth(x))
-        self._bad.append(bad)
+        self._env.append(self._integ(y * y))
+        self._y.append(y)
+        self._raw.append(x)
         if bad.any():
-            self._bad_until = self._n + int(np.nonzero(bad)[0][-1])
+            idx = np.nonzero(bad)[0]
+            self._bad_runs.append((self._n + int(idx[0]), self._n + int(idx[-1])))
+            self._bad_until = self._n + int(idx[-1])
+            if len(self._bad_runs) > 64:
+                self._bad_runs.pop(0)
         self._n += x.size
 
     # ------------------------------------------------------------------- decisions
@@ -224,8 +224,9 @@ class EcgFrontEnd:
                 if beat is not None:
                     beats.append(beat)
         self._next = hi
-        keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(2 * nb, self._env_offset + self._apex + self._smooth_delay + self._w) - 8
-        for buf in (self._env, self._slope, self._raw, self._bad):
+        keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(
+            2 * nb, self._env_offset + self._apex + self._smooth_half + self._w) - 8
+        for buf in (self._env, self._y, self._raw):
             buf.discard_before(keep)
         return beats
 
@@ -244,13 +245,14 @@ class EcgFrontEnd:
         elif elapsed > 2.0 * self.fs:
             thr *= self.MULT2
         qrs_lo = c - self._w - 2
-        slope = float(self._slope.view(qrs_lo, c + 1).max())
+        yq = self._y.view(qrs_lo - 1, c + 1)
+        slope = float(np.abs(np.diff(yq)).max()) if yq.size > 1 else 0.0
         is_beat = level > thr
         if is_beat and elapsed < self._twave and slope < 0.5 * self._last_slope:
             is_beat = False  # T wave (Pan & Tompkins slope rule)
         if is_beat and qrs_lo - self._apex <= self._bad_until:
-            bad = self._bad.view(qrs_lo - self._apex, c + 1)
-            if bad.size == 0 or bad.any():
+            lo_b = qrs_lo - self._apex - self._smooth_half
+            if any(a <= c and b >= lo_b for a, b in self._bad_runs):
                 is_beat = False  # masked samples: never report a beat built on them
         if not is_beat:
             self._npk = 0.125 * level + 0.875 * self._npk
@@ -271,10 +273,12 @@ class EcgFrontEnd:
         """R apex: dominant deflection of the smoothed raw signal around the expected QRS."""
         centre = c - self._env_offset
         lo, hi = centre - self._apex, centre + self._apex + 1
-        seg = self._raw.view(lo + self._smooth_delay, hi + self._smooth_delay)
-        if seg.size == 0:
+        h = self._smooth_half
+        raw = self._raw.view(lo - h, hi + h)
+        if raw.size < self._smooth_taps.size + 1:
             return max(centre, 0), math.nan
-        lo = hi - seg.size if lo < 0 else lo
+        seg = np.convolve(raw, self._smooth_taps, mode="valid")  # linear phase: no shift
+        lo = hi - seg.size if lo - h < self._raw.start else lo
         s = seg - np.median(seg)
         ip, im = int(np.argmax(s)), int(np.argmin(s))
         k = ip if s[ip] >= 0.5 * -s[im] else im
