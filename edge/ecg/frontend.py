@@ -27,12 +27,11 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import group_delay, sos2tf
 
 from ...errors import DataError
 from ._buffer import StreamBuffer
-from .filters import FirFilter, SosFilter, design_detection_sos, lowpass_fir
+from .filters import MovingAverage, SosFilter, design_detection_sos, lowpass_fir
 
 __all__ = ["Beat", "FrontEndOutput", "EcgFrontEnd", "detect_beats", "as_samples"]
 
@@ -94,7 +93,7 @@ class EcgFrontEnd:
         sos = design_detection_sos(fs, band_hz, mains_hz)
         self._bp = SosFilter(sos)
         self._w = max(int(round(self.INTEGRATION_S * fs)), 1)
-        self._integ = FirFilter(np.full(self._w, 1.0 / self._w), steady=False)
+        self._integ = MovingAverage(self._w)
         self._smooth_taps = lowpass_fir(fs, 35.0, 0.03)
         b, a = sos2tf(sos[:1])
         gd = float(group_delay((b, a), w=[12.0], fs=fs)[1][0])
@@ -211,18 +210,17 @@ class EcgFrontEnd:
         lo = self._next
         seg = self._env.view(lo - nb, hi + nb)
         base = max(lo - nb, self._env.start)
-        if seg.size >= 3:
-            mx = maximum_filter1d(seg, 2 * nb + 1, mode="nearest")
-            inner = slice(lo - base, hi - base)
-            centre = seg[inner]
-            prev = seg[max(lo - base - 1, 0) : hi - base - 1]
-            if prev.size < centre.size:
-                prev = np.concatenate([[np.inf], prev])
-            cand = np.nonzero((centre >= mx[inner]) & (centre > prev) & (centre > 0))[0]
-            for rel in cand:
-                beat = self._consider(lo + int(rel))
-                if beat is not None:
-                    beats.append(beat)
+        i0, i1 = lo - base, hi - base  # the undecided range inside seg
+        if i1 > i0 and i0 >= 1:
+            mid = seg[i0:i1]
+            # local maxima first (cheap), then the +-nb neighbourhood test on those few
+            local = np.nonzero((mid > seg[i0 - 1 : i1 - 1]) & (mid >= seg[i0 + 1 : i1 + 1]) & (mid > 0))[0]
+            for rel in local:
+                k = i0 + int(rel)
+                if seg[k] >= seg[max(k - nb, 0) : k + nb + 1].max():
+                    beat = self._consider(lo + int(rel))
+                    if beat is not None:
+                        beats.append(beat)
         self._next = hi
         keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(
             2 * nb, self._env_offset + self._apex + self._smooth_half + self._w) - 8
