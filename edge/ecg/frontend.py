@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import group_delay, sos2tf
 
 from ...errors import DataError
@@ -80,6 +81,7 @@ class EcgFrontEnd:
     INTEGRATION_S = 0.12
     APEX_SEARCH_S = 0.06  # +- around the expected QRS centre
     ENV_DERIV = False  # envelope of the derivative (Pan-Tompkins) or of the band-passed ECG
+    POLARITY = 0.3  # the R apex is the positive peak unless the negative one is 1/POLARITY larger
     THR_FRAC = 0.25  # threshold = noise + THR_FRAC * (signal - noise) peak levels
     LATE1, MULT1 = 0.8, 0.6  # past LATE1 x mean RR without a beat, threshold x MULT1
     LATE2, MULT2 = 1.5, 0.3
@@ -120,6 +122,7 @@ class EcgFrontEnd:
         self._last_beat = -(10**9)
         self._last_slope = 0.0
         self._rr: List[int] = []
+        self._rr_sum = 0
         self._quality = None
         if quality:
             from .quality import QualityTracker
@@ -162,6 +165,7 @@ class EcgFrontEnd:
         self._learn_until = self._n + int(self.LEARN_S * self.fs)
         self._learning = True
         self._rr.clear()
+        self._rr_sum = 0
 
     def _hold(self, x: np.ndarray, bad: np.ndarray) -> np.ndarray:
         x = x.copy()
@@ -215,12 +219,15 @@ class EcgFrontEnd:
             mid = seg[i0:i1]
             # local maxima first (cheap), then the +-nb neighbourhood test on those few
             local = np.nonzero((mid > seg[i0 - 1 : i1 - 1]) & (mid >= seg[i0 + 1 : i1 + 1]) & (mid > 0))[0]
+            if local.size > 16:  # batch-sized input: one O(n) running maximum instead
+                mx = maximum_filter1d(seg, 2 * nb + 1, mode="nearest")
+                local = local[seg[i0 + local] >= mx[i0 + local]]
+            else:
+                local = [r for r in local if seg[i0 + r] >= seg[max(i0 + r - nb, 0) : i0 + r + nb + 1].max()]
             for rel in local:
-                k = i0 + int(rel)
-                if seg[k] >= seg[max(k - nb, 0) : k + nb + 1].max():
-                    beat = self._consider(lo + int(rel))
-                    if beat is not None:
-                        beats.append(beat)
+                beat = self._consider(lo + int(rel))
+                if beat is not None:
+                    beats.append(beat)
         self._next = hi
         keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(
             2 * nb, self._env_offset + self._apex + self._smooth_half + self._w) - 8
@@ -230,39 +237,43 @@ class EcgFrontEnd:
 
     def _consider(self, c: int) -> Optional[Beat]:
         level = float(self._env[c])
-        elapsed = c - self._last_beat
+        elapsed = c - self._last_beat  # envelope peak (lags the QRS) - last apex
         if elapsed < self._refr:
             return None
         thr = self._npk + self.THR_FRAC * (self._spk - self._npk)
         if len(self._rr) >= 2:
-            rr_avg = float(np.mean(self._rr))
+            rr_avg = self._rr_sum / len(self._rr)
             if elapsed > self.LATE2 * rr_avg:  # keeps halving for every further mean RR
                 thr *= self.MULT2 * 0.5 ** min(int((elapsed - self.LATE2 * rr_avg) / rr_avg), 12)
             elif elapsed > self.LATE1 * rr_avg:
                 thr *= self.MULT1
         elif elapsed > 2.0 * self.fs:
             thr *= self.MULT2
+        if level <= thr:
+            self._npk = 0.125 * level + 0.875 * self._npk
+            return None
         qrs_lo = c - self._w - 2
         yq = self._y.view(qrs_lo - 1, c + 1)
         slope = float(np.abs(np.diff(yq)).max()) if yq.size > 1 else 0.0
-        is_beat = level > thr
-        if is_beat and elapsed < self._twave and slope < 0.5 * self._last_slope:
+        is_beat = True
+        if elapsed < self._twave and slope < 0.5 * self._last_slope:
             is_beat = False  # T wave (Pan & Tompkins slope rule)
-        if is_beat and qrs_lo - self._apex <= self._bad_until:
+        elif qrs_lo - self._apex <= self._bad_until:
             lo_b = qrs_lo - self._apex - self._smooth_half
             if any(a <= c and b >= lo_b for a, b in self._bad_runs):
                 is_beat = False  # masked samples: never report a beat built on them
         if not is_beat:
             self._npk = 0.125 * level + 0.875 * self._npk
             return None
-        self._spk = 0.125 * min(level, 3.0 * self._spk if self._spk > 0 else level) + 0.875 * self._spk
         apex, amp = self._refine(c)
-        if self._last_beat >= 0 and apex - self._last_beat >= self._refr:
-            self._rr.append(apex - self._last_beat)
-            if len(self._rr) > 8:
-                self._rr.pop(0)
-        elif self._last_beat >= 0:
+        if self._last_beat >= 0 and apex - self._last_beat < self._refr:
             return None  # refined onto the previous beat's QRS
+        self._spk = 0.125 * min(level, 3.0 * self._spk if self._spk > 0 else level) + 0.875 * self._spk
+        if self._last_beat >= 0:
+            self._rr.append(apex - self._last_beat)
+            self._rr_sum += apex - self._last_beat
+            if len(self._rr) > 8:
+                self._rr_sum -= self._rr.pop(0)
         self._last_beat = apex
         self._last_slope = slope
         return Beat(self._time(apex), apex, amp)
@@ -277,9 +288,9 @@ class EcgFrontEnd:
             return max(centre, 0), math.nan
         seg = np.convolve(raw, self._smooth_taps, mode="valid")  # linear phase: no shift
         lo = hi - seg.size if lo - h < self._raw.start else lo
-        s = seg - np.median(seg)
-        ip, im = int(np.argmax(s)), int(np.argmin(s))
-        k = ip if s[ip] >= 0.5 * -s[im] else im
+        s = seg - 0.5 * (seg[0] + seg[-1])  # baseline: the window's end points
+        ip, im = int(s.argmax()), int(s.argmin())
+        k = ip if s[ip] >= self.POLARITY * -s[im] else im
         return lo + k, float(s[k])
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Iterable
+from typing import Iterable, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["AAMI_BEAT_SYMBOLS", "BeatScore", "match_beats", "gross"]
+__all__ = ["AAMI_BEAT_SYMBOLS", "BeatScore", "match_beats", "gross", "drop_excluded"]
 
 AAMI_BEAT_SYMBOLS = frozenset("NLRejAaJSVEF/fQ")
 
@@ -40,7 +40,8 @@ class BeatScore:
         e = 1000.0 * self.errors_s
         if e.size == 0:
             return {"mean": math.nan, "sd": math.nan, "median_abs": math.nan}
-        return {"mean": float(e.mean()), "sd": float(e.std()), "median_abs": float(np.median(np.abs(e)))}
+        med = float(np.median(np.abs(e)))
+        return {"mean": float(e.mean()), "sd": float(e.std()), "median_abs": med}
 
     def as_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if k != "errors_s"}
@@ -48,10 +49,22 @@ class BeatScore:
         return d
 
 
-def match_beats(ref_s: np.ndarray, det_s: np.ndarray, tolerance_s: float = 0.15) -> BeatScore:
-    """Greedy nearest matching in time order (both sorted); O(n log n)."""
-    ref = np.sort(np.asarray(ref_s, dtype=float))
-    det = np.sort(np.asarray(det_s, dtype=float))
+def drop_excluded(t: np.ndarray, exclude: Sequence[Tuple[float, float]]) -> np.ndarray:
+    keep = np.ones(t.size, bool)
+    for a, b in exclude:
+        keep &= ~((t >= a) & (t <= b))
+    return t[keep]
+
+
+def match_beats(ref_s: np.ndarray, det_s: np.ndarray, tolerance_s: float = 0.15,
+                exclude: Sequence[Tuple[float, float]] = ()) -> BeatScore:
+    """Greedy nearest matching in time order (both sorted); O(n log n).
+
+    ``exclude``: (start, end) times scored for neither side - EC57 / ``bxb`` exclude
+    ventricular flutter/fibrillation episodes (``[`` to ``]``) from QRS statistics.
+    """
+    ref = drop_excluded(np.sort(np.asarray(ref_s, dtype=float)), exclude)
+    det = drop_excluded(np.sort(np.asarray(det_s, dtype=float)), exclude)
     if ref.size == 0 or det.size == 0:
         return BeatScore(0, int(ref.size), int(det.size), np.zeros(0))
     # candidate pairs: each detection with its nearest reference, accepted closest-first
@@ -79,5 +92,5 @@ def match_beats(ref_s: np.ndarray, det_s: np.ndarray, tolerance_s: float = 0.15)
 def gross(scores: Iterable[BeatScore]) -> BeatScore:
     scores = list(scores)
     errs = [s.errors_s for s in scores if s.errors_s.size]
-    return BeatScore(sum(s.tp for s in scores), sum(s.fn for s in scores), sum(s.fp for s in scores),
-                     np.concatenate(errs) if errs else np.zeros(0))
+    tp, fn, fp = (sum(getattr(s, k) for s in scores) for k in ("tp", "fn", "fp"))
+    return BeatScore(tp, fn, fp, np.concatenate(errs) if errs else np.zeros(0))
