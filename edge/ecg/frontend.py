@@ -53,6 +53,7 @@ class FrontEndOutput:
     n_samples: int  # samples pushed so far
     invalid_samples: int = 0  # NaN/inf/lead-off samples in this push (masked, no beats)
     quality: list = field(default_factory=list)  # QualitySegment list (see quality.py)
+    gaps: list = field(default_factory=list)  # (t_start, t_end) of missing data filled as invalid
 
 
 def as_samples(samples, what: str = "samples") -> np.ndarray:
@@ -160,6 +161,47 @@ class EcgFrontEnd:
         beats = self._decide()
         return FrontEndOutput(beats, self._time(self._next), self._n, n_bad, quality)
 
+    MAX_FILL_S = 60.0  # longer gaps re-anchor the clock instead of filling samples
+
+    def push_chunk(self, chunk) -> FrontEndOutput:
+        """Push a source chunk (``EcgChunk``): checks its sample rate and timestamps.
+
+        A gap in timestamps is filled with masked samples (no beats can come from it),
+        reported in ``gaps`` and followed by threshold re-learning; longer than
+        ``MAX_FILL_S`` the clock is re-anchored. Overlapping/backward timestamps and a
+        sample-rate mismatch raise :class:`DataError` naming the values.
+        """
+        fs = float(getattr(chunk, "fs", self.fs))
+        if abs(fs - self.fs) > 1e-6 * self.fs:
+            raise DataError(f"sample-rate mismatch: chunk fs={fs:g} Hz, front-end configured for {self.fs:g} Hz")
+        t_first = float(getattr(chunk, "t_first", self._time(self._n)))
+        if not math.isfinite(t_first):
+            raise DataError(f"chunk t_first={t_first!r}: expected a finite time in seconds")
+        expected = self._time(self._n)
+        gap = t_first - expected
+        gaps, beats, n_bad, quality = [], [], 0, []
+        if self._n and gap < -1.5 / self.fs:
+            raise DataError(f"chunk t_first={t_first:.6f} s is {-gap:.3f} s before the expected {expected:.6f} s: "
+                            "timestamps overlap or went backwards")
+        if self._n == 0:
+            self.t0 = t_first
+            if self._quality is not None:
+                self._quality.t0 = t_first
+        elif gap > 1.5 / self.fs:
+            fill = int(round(min(gap, self.MAX_FILL_S) * self.fs))
+            gaps.append((expected, t_first))
+            out = self.push(np.full(fill, np.nan))
+            beats += out.beats
+            n_bad += out.invalid_samples
+            quality += out.quality
+            self.t0 += gap - fill / self.fs  # re-anchor beyond MAX_FILL_S
+            if self._quality is not None:
+                self._quality.t0 += gap - fill / self.fs
+            self.relearn()
+        out = self.push(chunk.samples, lead_off=bool(getattr(chunk, "lead_off", False)))
+        return FrontEndOutput(beats + out.beats, out.t_decided, out.n_samples, n_bad + out.invalid_samples,
+                              quality + out.quality, gaps)
+
     def relearn(self) -> None:
         """Re-initialise thresholds from the next ``LEARN_S`` seconds (after a gap or lead-off)."""
         self._learn_until = self._n + int(self.LEARN_S * self.fs)
@@ -254,7 +296,7 @@ class EcgFrontEnd:
             return None
         qrs_lo = c - self._w - 2
         yq = self._y.view(qrs_lo - 1, c + 1)
-        slope = float(np.abs(np.diff(yq)).max()) if yq.size > 1 else 0.0
+        slope = float(np.abs(yq[1:] - yq[:-1]).max()) if yq.size > 1 else 0.0
         is_beat = True
         if elapsed < self._twave and slope < 0.5 * self._last_slope:
             is_beat = False  # T wave (Pan & Tompkins slope rule)
@@ -286,7 +328,7 @@ class EcgFrontEnd:
         raw = self._raw.view(lo - h, hi + h)
         if raw.size < self._smooth_taps.size + 1:
             return max(centre, 0), math.nan
-        seg = np.convolve(raw, self._smooth_taps, mode="valid")  # linear phase: no shift
+        seg = np.correlate(raw, self._smooth_taps)  # symmetric taps: linear phase, no shift
         lo = hi - seg.size if lo - h < self._raw.start else lo
         s = seg - 0.5 * (seg[0] + seg[-1])  # baseline: the window's end points
         ip, im = int(s.argmax()), int(s.argmin())
