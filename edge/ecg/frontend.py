@@ -140,6 +140,12 @@ class EcgFrontEnd:
     def n_samples(self) -> int:
         return self._n
 
+    @property
+    def t_decided(self) -> float:
+        """Every beat before this time has been reported (no later decision can produce one)."""
+        first_open = self._next if not self._learning else min(self._next, self._learn_until - int(self.LEARN_S * self.fs))
+        return self._time(max(first_open - self._env_offset - self._apex, 0))
+
     def _time(self, sample: float) -> float:
         return self.t0 + sample / self.fs
 
@@ -159,7 +165,7 @@ class EcgFrontEnd:
             self._filter(x, bad)
         quality = self._quality.push(x, bad if x.size else None) if self._quality is not None else []
         beats = self._decide()
-        return FrontEndOutput(beats, self._time(self._next), self._n, n_bad, quality)
+        return FrontEndOutput(beats, self.t_decided, self._n, n_bad, quality)
 
     MAX_FILL_S = 60.0  # longer gaps re-anchor the clock instead of filling samples
 
