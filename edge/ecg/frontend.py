@@ -83,6 +83,7 @@ class EcgFrontEnd:
     APEX_SEARCH_S = 0.06  # +- around the expected QRS centre
     ENV_DERIV = False  # envelope of the derivative (Pan-Tompkins) or of the band-passed ECG
     POLARITY = 0.3  # the R apex is the positive peak unless the negative one is 1/POLARITY larger
+    FLAT_S = 0.25  # identical samples for this long: lead off / rail, masked like NaN
     THR_FRAC = 0.25  # threshold = noise + THR_FRAC * (signal - noise) peak levels
     LATE1, MULT1 = 0.8, 0.6  # past LATE1 x mean RR without a beat, threshold x MULT1
     LATE2, MULT2 = 1.5, 0.3
@@ -116,6 +117,8 @@ class EcgFrontEnd:
         self._last_valid = 0.0
         self._have_valid = False
         self._bad_until = -1  # last absolute index of a masked sample
+        self._flat_start = 0  # first index of the current run of identical samples
+        self._flat_len = max(int(round(self.FLAT_S * fs)), 2)
         self._learn_until = int(self.LEARN_S * fs)
         self._learning = True
         self._next = self._nb  # next undecided candidate index (waits for learning first)
@@ -228,7 +231,40 @@ class EcgFrontEnd:
         x = np.where(idx >= 0, x[np.maximum(idx, 0)], first)
         return x
 
+    def _mask(self, first: int, last: int) -> None:
+        if self._bad_runs and self._bad_runs[-1][0] == first:
+            self._bad_runs[-1] = (first, last)  # a run still growing
+        else:
+            self._bad_runs.append((first, last))
+            if len(self._bad_runs) > 64:
+                self._bad_runs.pop(0)
+        self._bad_until = max(self._bad_until, last)
+
+    def _flat_runs(self, x: np.ndarray) -> None:
+        """Mask runs of identical samples >= FLAT_S (lead off, stuck at a rail), steps included."""
+        prev = self._last_valid if self._n else x[0]
+        d = np.empty(x.size, dtype=bool)
+        d[0] = x[0] != prev
+        np.not_equal(x[1:], x[:-1], out=d[1:])
+        brk = d.nonzero()[0]
+        n, L = self._n, self._flat_len
+        if brk.size == 0:  # the current run goes on
+            if n + x.size - self._flat_start >= L:
+                self._mask(self._flat_start, n + x.size)
+            return
+        first_end = n + int(brk[0]) - 1
+        if first_end - self._flat_start + 1 >= L:
+            self._mask(self._flat_start, first_end + 1)  # +1: the step out is part of the artefact
+        if brk.size > 1:
+            gaps = brk[1:] - brk[:-1]
+            for k in (gaps >= L).nonzero()[0]:
+                self._mask(n + int(brk[k]), n + int(brk[k + 1]))
+        self._flat_start = n + int(brk[-1])
+        if n + x.size - self._flat_start >= L:
+            self._mask(self._flat_start, n + x.size)
+
     def _filter(self, x: np.ndarray, bad: np.ndarray) -> None:
+        self._flat_runs(x)
         self._last_valid = float(x[-1])
         y = self._bp(x)
         self._env.append(self._integ(y * y))
@@ -236,10 +272,7 @@ class EcgFrontEnd:
         self._raw.append(x)
         if bad.any():
             idx = np.nonzero(bad)[0]
-            self._bad_runs.append((self._n + int(idx[0]), self._n + int(idx[-1])))
-            self._bad_until = self._n + int(idx[-1])
-            if len(self._bad_runs) > 64:
-                self._bad_runs.pop(0)
+            self._mask(self._n + int(idx[0]), self._n + int(idx[-1]))
         self._n += x.size
 
     # ------------------------------------------------------------------- decisions
