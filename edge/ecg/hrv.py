@@ -171,12 +171,15 @@ class HrvWindower:
         cleaned = clean_rr(rr[ok])
         feats, why = hrv_features(cleaned.rr_s, self.window_s)
         corrected = cleaned.n_corrected / max(cleaned.rr_s.size, 1)
-        bad_frac = 1.0 - ok.sum() / rr.size + corrected
+        med = float(np.median(cleaned.rr_s))
+        # what cleaning could not explain: intervals still > 30 % off the window median
+        erratic = float(np.mean(np.abs(cleaned.rr_s - med) > 0.3 * med))
+        bad_frac = 1.0 - ok.sum() / rr.size + corrected + erratic
         gap = (t[0] - t_start) + (t_end - t[-1])
         expected = self.window_s / float(np.median(rr))
         reasons = []
         if bad_frac > 0.2:
-            reasons.append(f"{bad_frac:.0%} intervals artefact/corrected")
+            reasons.append(f"{bad_frac:.0%} intervals artefact, corrected or erratic")
         if gap > 3.0:
             reasons.append(f"{gap:.1f} s without beats")
         if t.size < 0.7 * expected:

@@ -9,8 +9,8 @@ of the successive differences ``dRR`` and of the difference from the local media
 - *extra* beat: two intervals that together are about the local median -> merged;
 - *ectopic* beat: a short-long (or long-short) pair in ``dRR`` -> both replaced by the
   local median (interpolated);
-- *long/short* interval otherwise above the ``mRR`` threshold -> replaced by the
-  local median.
+- *long/short* interval otherwise, above both the ``mRR`` and the ``dRR`` threshold ->
+  replaced by the local median.
 
 Every output interval carries a flag: ``N`` normal, ``E`` ectopic-corrected, ``M``
 inserted for a missed beat, ``X`` merged extra beat, ``L`` long/short corrected.
@@ -87,7 +87,7 @@ def clean_rr(rr_s) -> RrCleaning:
             flags += ["E", "E"]
             i += 2
             continue
-        if abs(mrr[i]) > th2[i]:
+        if abs(mrr[i]) > th2[i] and abs(drr[i]) > th1[i]:
             out.append(m)
             flags.append("L")
         else:
