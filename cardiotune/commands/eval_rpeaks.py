@@ -6,6 +6,7 @@ batch API and for the streaming API at ``--chunk-ms`` chunks. ``--compare`` runs
 NeuroKit2 and sleepecg on the same records in the same process; ``--snr`` repeats the
 accuracy run with seeded noise added (see ``cardiotune.edge.ecg.noise``).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,24 +22,44 @@ import numpy as np
 from ..errors import DataError
 
 log = logging.getLogger(__name__)
-DS1 = "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
 
 
 def register(sub):
-    p = sub.add_parser("rpeaks", help="R-peak detection accuracy and speed on WFDB records (e.g. MIT-BIH)")
-    p.add_argument("--db", default=None, help="WFDB directory (default: $CARDIOTUNE_DATA/ecg/mitdb)")
-    p.add_argument("--records", nargs="*", default=None, help="record names (default: every .hea in --db)")
-    p.add_argument("--minutes", type=float, default=None, help="use only the first N minutes of each record")
-    p.add_argument("--chunk-ms", type=float, default=40.0, help="chunk length for the streaming run (ms)")
+    p = sub.add_parser(
+        "rpeaks", help="R-peak detection accuracy and speed on WFDB records (e.g. MIT-BIH)"
+    )
+    p.add_argument(
+        "--db", default=None, help="WFDB directory (default: $CARDIOTUNE_DATA/ecg/mitdb)"
+    )
+    p.add_argument(
+        "--records", nargs="*", default=None, help="record names (default: every .hea in --db)"
+    )
+    p.add_argument(
+        "--minutes", type=float, default=None, help="use only the first N minutes of each record"
+    )
+    p.add_argument(
+        "--chunk-ms", type=float, default=40.0, help="chunk length for the streaming run (ms)"
+    )
     p.add_argument("--tolerance-ms", type=float, default=150.0)
-    p.add_argument("--compare", action="store_true", help="also run NeuroKit2 and sleepecg (extra: bench)")
-    p.add_argument("--snr", type=float, nargs="*", default=None, metavar="DB",
-                   help="also score with added noise at these SNRs (e.g. 24 12 6 0)")
+    p.add_argument(
+        "--compare", action="store_true", help="also run NeuroKit2 and sleepecg (extra: bench)"
+    )
+    p.add_argument(
+        "--snr",
+        type=float,
+        nargs="*",
+        default=None,
+        metavar="DB",
+        help="also score with added noise at these SNRs (e.g. 24 12 6 0)",
+    )
     p.add_argument("--noise-seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write every number to this JSON file")
-    p.add_argument("--include-vf", action="store_true",
-                   help="also score inside ventricular flutter/fibrillation episodes ([ to ]), which "
-                        "EC57/bxb exclude from QRS statistics (default: excluded, as in bxb)")
+    p.add_argument(
+        "--include-vf",
+        action="store_true",
+        help="also score inside ventricular flutter/fibrillation episodes ([ to ]), which "
+        "EC57/bxb exclude from QRS statistics (default: excluded, as in bxb)",
+    )
     p.set_defaults(func=run)
 
 
@@ -49,7 +70,9 @@ def _db_dir(arg) -> Path:
     else:
         root = os.environ.get("CARDIOTUNE_DATA")
         if not root:
-            raise DataError("--db not given and CARDIOTUNE_DATA is unset: expected a WFDB directory")
+            raise DataError(
+                "--db not given and CARDIOTUNE_DATA is unset: expected a WFDB directory"
+            )
         d = Path(root) / "ecg" / "mitdb"
     if not d.is_dir():
         raise DataError(f"--db {d}: not a directory (expected WFDB .hea/.dat/.atr files)")
@@ -68,7 +91,9 @@ def load_record(db: Path, name: str, minutes=None):
         sampto = int(minutes * 60 * fs)
     rec = wfdb.rdrecord(str(db / name), channels=[0], sampto=sampto)
     ann = wfdb.rdann(str(db / name), "atr", sampto=sampto)
-    ref = np.array([s for s, sym in zip(ann.sample, ann.symbol) if sym in AAMI_BEAT_SYMBOLS], dtype=np.int64)
+    ref = np.array(
+        [s for s, sym in zip(ann.sample, ann.symbol) if sym in AAMI_BEAT_SYMBOLS], dtype=np.int64
+    )
     fs = float(rec.fs)
     vf, start = [], None
     for s, sym in zip(ann.sample, ann.symbol):
@@ -128,8 +153,17 @@ def _cpu(fn: Callable, *a):
 
 
 # ---------------------------------------------------------------------- running
-def evaluate(db: Path, records: List[str], minutes=None, chunk_ms=40.0, tol_ms=150.0, compare=False,
-             snrs=None, noise_seed=0, exclude_vf=True) -> dict:
+def evaluate(
+    db: Path,
+    records: List[str],
+    minutes=None,
+    chunk_ms=40.0,
+    tol_ms=150.0,
+    compare=False,
+    snrs=None,
+    noise_seed=0,
+    exclude_vf=True,
+) -> dict:
     from ..edge.ecg.noise import add_noise
     from ..edge.ecg.scoring import gross, match_beats
 
@@ -138,8 +172,14 @@ def evaluate(db: Path, records: List[str], minutes=None, chunk_ms=40.0, tol_ms=1
         _opt("neurokit2"), _opt("sleepecg")  # fail fast, naming the extra
         dets.update({"neurokit2": _neurokit, "sleepecg": _sleepecg})
     tqdm = _tqdm()
-    result: dict = {"records": records, "tolerance_ms": tol_ms, "chunk_ms": chunk_ms, "exclude_vf": exclude_vf,
-                    "clean": {}, "noise": {}}
+    result: dict = {
+        "records": records,
+        "tolerance_ms": tol_ms,
+        "chunk_ms": chunk_ms,
+        "exclude_vf": exclude_vf,
+        "clean": {},
+        "noise": {},
+    }
     scores: Dict[str, list] = {k: [] for k in dets}
     cpu: Dict[str, float] = {k: 0.0 for k in list(dets) + ["cardiotune-stream"]}
     hours = 0.0
@@ -149,7 +189,12 @@ def evaluate(db: Path, records: List[str], minutes=None, chunk_ms=40.0, tol_ms=1
         x, fs, ref, vf = load_record(db, name, minutes)
         excl = vf if exclude_vf else []
         hours += x.size / fs / 3600.0
-        row = {"record": name, "fs": fs, "beats": int(ref.size), "excluded_vf_s": sum(b - a for a, b in excl)}
+        row = {
+            "record": name,
+            "fs": fs,
+            "beats": int(ref.size),
+            "excluded_vf_s": sum(b - a for a, b in excl),
+        }
         for k, fn in dets.items():
             det, sec = _cpu(fn, x, fs)
             cpu[k] += sec
@@ -203,19 +248,34 @@ def _pct(v):
 
 def _line(label, d):
     t = d["timing_ms"]
-    return (f"{label:<12} {d['tp']:>6} {d['fn']:>5} {d['fp']:>5} {_pct(d['se'])} {_pct(d['ppv'])} {_pct(d['f1'])}"
-            f"  {t['mean']:6.1f} ± {t['sd']:5.1f}  {t['median_abs']:5.1f}")
+    return (
+        f"{label:<12} {d['tp']:>6} {d['fn']:>5} {d['fp']:>5} "
+        f"{_pct(d['se'])} {_pct(d['ppv'])} {_pct(d['f1'])}"
+        f"  {t['mean']:6.1f} ± {t['sd']:5.1f}  {t['median_abs']:5.1f}"
+    )
 
 
-HEADER = f"{'':<12} {'TP':>6} {'FN':>5} {'FP':>5} {'Se%':>6} {'PPV%':>6} {'F1%':>6}  {'err mean ± sd ms':>16}  {'|e|med':>6}"
+HEADER = (
+    f"{'':<12} {'TP':>6} {'FN':>5} {'FP':>5} {'Se%':>6} {'PPV%':>6} {'F1%':>6}"
+    f"  {'err mean ± sd ms':>16}  {'|e|med':>6}"
+)
 
 
 def format_report(r: dict) -> str:
     clean = r["clean"]
     dets = list(clean["gross"])
-    out = [f"R-peak detection, {len(r['records'])} records, {clean['ecg_hours']:.2f} ECG-hours, "
-           f"±{r['tolerance_ms']:g} ms, AAMI beats"
-           + (", VF/flutter episodes excluded (EC57/bxb)" if r["exclude_vf"] else ", VF/flutter included"), "", "per record (cardiotune, streaming detector):", HEADER]
+    out = [
+        f"R-peak detection, {len(r['records'])} records, {clean['ecg_hours']:.2f} ECG-hours, "
+        f"±{r['tolerance_ms']:g} ms, AAMI beats"
+        + (
+            ", VF/flutter episodes excluded (EC57/bxb)"
+            if r["exclude_vf"]
+            else ", VF/flutter included"
+        ),
+        "",
+        "per record (cardiotune, streaming detector):",
+        HEADER,
+    ]
     for row in clean["per_record"]:
         out.append(_line(row["record"], row["cardiotune"]))
     out += ["", "gross:", HEADER] + [_line(k, clean["gross"][k]) for k in dets]
@@ -228,17 +288,26 @@ def format_report(r: dict) -> str:
         if "sleepecg" in cph and k.startswith("cardiotune"):
             extra += f"   vs sleepecg {v / cph['sleepecg']:.1f}x"
         label = k + (f" ({r['chunk_ms']:g} ms chunks)" if k.endswith("stream") else "")
-        out.append(f"  {label:<34} {v:8.3f}  ({3600.0 / v if v > 0 else math.inf:,.0f}x real time){extra}")
-    out.append(f"  streaming beats identical to batch: {clean['stream_equals_batch']}; "
-               f"max report delay after learning {1000 * clean['stream_max_delay_s']:.0f} ms "
-               f"(R apex to the end of the chunk that reports it, incl. the {r['chunk_ms']:g} ms chunk)")
+        out.append(
+            f"  {label:<34} {v:8.3f}  ({3600.0 / v if v > 0 else math.inf:,.0f}x real time){extra}"
+        )
+    out.append(
+        f"  streaming beats identical to batch: {clean['stream_equals_batch']}; "
+        f"max report delay after learning {1000 * clean['stream_max_delay_s']:.0f} ms "
+        f"(R apex to the end of the chunk that reports it, incl. the {r['chunk_ms']:g} ms chunk)"
+    )
     if len(dets) > 1:
         f1 = {k: clean["gross"][k]["f1"] for k in dets}
         best = max(f1[k] for k in dets if k != "cardiotune")
-        out.append(f"  gross F1 cardiotune {_pct(f1['cardiotune'])} % vs best reference {_pct(best)} %")
+        out.append(
+            f"  gross F1 cardiotune {_pct(f1['cardiotune'])} % vs best reference {_pct(best)} %"
+        )
     if r["noise"]:
-        out += ["", "added noise (bw+em+ma+pl, NST SNR), gross F1 %:",
-                f"{'SNR dB':>8} " + " ".join(f"{k:>11}" for k in dets)]
+        out += [
+            "",
+            "added noise (bw+em+ma+pl, NST SNR), gross F1 %:",
+            f"{'SNR dB':>8} " + " ".join(f"{k:>11}" for k in dets),
+        ]
         for snr, g in r["noise"].items():
             out.append(f"{snr:>8} " + " ".join(f"{_pct(g[k]['f1']):>11}" for k in dets))
     return "\n".join(out)
@@ -249,8 +318,17 @@ def run(args) -> int:
     records = args.records or sorted(p.stem for p in db.glob("*.hea"))
     if not records:
         raise DataError(f"--db {db}: no .hea records found")
-    r = evaluate(db, records, args.minutes, args.chunk_ms, args.tolerance_ms, args.compare, args.snr, args.noise_seed,
-                 not args.include_vf)
+    r = evaluate(
+        db,
+        records,
+        args.minutes,
+        args.chunk_ms,
+        args.tolerance_ms,
+        args.compare,
+        args.snr,
+        args.noise_seed,
+        not args.include_vf,
+    )
     print(format_report(r))
     if args.json:
         Path(args.json).write_text(json.dumps(r, indent=2, default=float))

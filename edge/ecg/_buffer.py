@@ -3,6 +3,7 @@
 Appends are amortised O(chunk); old samples are discarded by moving the live tail to
 the front only when the spare capacity runs out (never an ``np.roll`` per chunk).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,7 @@ class StreamBuffer:
         return self._data[i - self.start]
 
     def discard_before(self, index: int) -> None:
-        """Forget samples before absolute ``index`` (lazily: compacts when more than half is dead)."""
+        """Forget samples before absolute ``index`` (compacts once half the buffer is dead)."""
         drop = min(index - self.start, self._len)
         if drop <= 0:
             return

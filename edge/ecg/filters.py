@@ -4,6 +4,7 @@ Every filter here processes a chunk with the state left by the previous one, so 
 signal pushed in any chunking gives bit-identical output to the whole signal pushed at
 once (same operations in the same order). No per-chunk allocation of history.
 """
+
 from __future__ import annotations
 
 from typing import Optional, Sequence, Tuple
@@ -16,7 +17,14 @@ try:  # the compiled kernel behind scipy.signal.sosfilt, without its per-call va
 except ImportError:  # pragma: no cover - other SciPy layouts use the public function
     _sosfilt_kernel = None
 
-__all__ = ["SosFilter", "FirFilter", "MovingAverage", "design_detection_sos", "design_clean_sos", "EcgCleaner"]
+__all__ = [
+    "SosFilter",
+    "FirFilter",
+    "MovingAverage",
+    "design_detection_sos",
+    "design_clean_sos",
+    "EcgCleaner",
+]
 
 Mains = Optional[Sequence[float]]
 
@@ -30,7 +38,9 @@ def _notch_sos(fs: float, mains_hz: Mains, q: float = 30.0) -> list:
     return out
 
 
-def design_detection_sos(fs: float, band_hz: Tuple[float, float] = (5.0, 30.0), mains_hz: Mains = (50.0, 60.0)) -> np.ndarray:
+def design_detection_sos(
+    fs: float, band_hz: Tuple[float, float] = (5.0, 30.0), mains_hz: Mains = (50.0, 60.0)
+) -> np.ndarray:
     """QRS-band band-pass (+ powerline notches) as one second-order-section cascade."""
     hi = min(band_hz[1], 0.45 * fs)
     parts = [butter(2, (band_hz[0], hi), btype="bandpass", fs=fs, output="sos")]
@@ -38,7 +48,9 @@ def design_detection_sos(fs: float, band_hz: Tuple[float, float] = (5.0, 30.0), 
     return np.vstack(parts)
 
 
-def design_clean_sos(fs: float, highpass_hz: float = 0.5, lowpass_hz: float = 40.0, mains_hz: Mains = (50.0, 60.0)) -> np.ndarray:
+def design_clean_sos(
+    fs: float, highpass_hz: float = 0.5, lowpass_hz: float = 40.0, mains_hz: Mains = (50.0, 60.0)
+) -> np.ndarray:
     """Diagnostic-ish cleaning: baseline-wander high-pass, notches, muscle-noise low-pass."""
     parts = [butter(2, highpass_hz, btype="highpass", fs=fs, output="sos")]
     parts += _notch_sos(fs, mains_hz)
@@ -116,7 +128,7 @@ class MovingAverage:
         if x.size == 0:
             return x.astype(np.float64)
         z = np.concatenate([self._tail, x])
-        self._tail = z[z.size - (self.n - 1):] if self.n > 1 else z[:0]
+        self._tail = z[z.size - (self.n - 1) :] if self.n > 1 else z[:0]
         return np.convolve(z, self._k, mode="valid")
 
 
@@ -129,7 +141,13 @@ def lowpass_fir(fs: float, cutoff_hz: float = 35.0, length_s: float = 0.04) -> n
 class EcgCleaner:
     """Causal cleaned ECG for display/recording/quality: push chunks, get cleaned chunks."""
 
-    def __init__(self, fs: float, highpass_hz: float = 0.5, lowpass_hz: float = 40.0, mains_hz: Mains = (50.0, 60.0)):
+    def __init__(
+        self,
+        fs: float,
+        highpass_hz: float = 0.5,
+        lowpass_hz: float = 40.0,
+        mains_hz: Mains = (50.0, 60.0),
+    ):
         self.fs = float(fs)
         self._f = SosFilter(design_clean_sos(fs, highpass_hz, lowpass_hz, mains_hz))
 

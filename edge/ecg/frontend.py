@@ -20,6 +20,7 @@ Chunk invariance: every quantity depends only on samples in stream order and dec
 are made on a fixed neighbourhood, so any chunking (1 sample, 7, 250, whole file) gives
 the same beats. ``detect_beats(ecg, fs)`` is the batch convenience over the same code.
 """
+
 from __future__ import annotations
 
 import math
@@ -61,7 +62,9 @@ def as_samples(samples, what: str = "samples") -> np.ndarray:
     try:
         x = np.asarray(samples, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{what}: expected a sequence of numbers, got {type(samples).__name__} ({exc})") from exc
+        raise DataError(
+            f"{what}: expected a sequence of numbers, got {type(samples).__name__} ({exc})"
+        ) from exc
     if x.ndim == 2 and 1 in x.shape:
         x = x.reshape(-1)
     if x.ndim > 1:
@@ -88,8 +91,14 @@ class EcgFrontEnd:
     LATE1, MULT1 = 0.8, 0.6  # past LATE1 x mean RR without a beat, threshold x MULT1
     LATE2, MULT2 = 1.5, 0.3
 
-    def __init__(self, fs: float, t0: float = 0.0, band_hz=(5.0, 30.0),
-                 mains_hz: Optional[Sequence[float]] = (50.0, 60.0), quality: bool = True):
+    def __init__(
+        self,
+        fs: float,
+        t0: float = 0.0,
+        band_hz=(5.0, 30.0),
+        mains_hz: Optional[Sequence[float]] = (50.0, 60.0),
+        quality: bool = True,
+    ):
         if not isinstance(fs, (int, float)) or not 100 <= fs <= 1000:
             raise ValueError(f"fs={fs!r}: expected a sample rate between 100 and 1000 Hz")
         self.fs = fs = float(fs)
@@ -146,7 +155,11 @@ class EcgFrontEnd:
     @property
     def t_decided(self) -> float:
         """Every beat before this time has been reported (no later decision can produce one)."""
-        first_open = self._next if not self._learning else min(self._next, self._learn_until - int(self.LEARN_S * self.fs))
+        first_open = (
+            self._next
+            if not self._learning
+            else min(self._next, self._learn_until - int(self.LEARN_S * self.fs))
+        )
         return self._time(max(first_open - self._env_offset - self._apex, 0))
 
     def _time(self, sample: float) -> float:
@@ -166,7 +179,9 @@ class EcgFrontEnd:
             elif not self._have_valid:
                 self._have_valid = True
             self._filter(x, bad)
-        quality = self._quality.push(x, bad if x.size else None) if self._quality is not None else []
+        quality = (
+            self._quality.push(x, bad if x.size else None) if self._quality is not None else []
+        )
         beats = self._decide()
         return FrontEndOutput(beats, self.t_decided, self._n, n_bad, quality)
 
@@ -182,7 +197,9 @@ class EcgFrontEnd:
         """
         fs = float(getattr(chunk, "fs", self.fs))
         if abs(fs - self.fs) > 1e-6 * self.fs:
-            raise DataError(f"sample-rate mismatch: chunk fs={fs:g} Hz, front-end configured for {self.fs:g} Hz")
+            raise DataError(
+                f"sample-rate mismatch: chunk fs={fs:g} Hz, front-end configured for {self.fs:g} Hz"
+            )
         t_first = float(getattr(chunk, "t_first", self._time(self._n)))
         if not math.isfinite(t_first):
             raise DataError(f"chunk t_first={t_first!r}: expected a finite time in seconds")
@@ -190,8 +207,11 @@ class EcgFrontEnd:
         gap = t_first - expected
         gaps, beats, n_bad, quality = [], [], 0, []
         if self._n and gap < -1.5 / self.fs:
-            raise DataError(f"chunk t_first={t_first:.6f} s is {-gap:.3f} s before the expected {expected:.6f} s: "
-                            "timestamps overlap or went backwards")
+            raise DataError(
+                f"chunk t_first={t_first:.6f} s is {-gap:.3f} s before the expected "
+                f"{expected:.6f} s: "
+                "timestamps overlap or went backwards"
+            )
         if self._n == 0:
             self.t0 = t_first
             if self._quality is not None:
@@ -208,8 +228,14 @@ class EcgFrontEnd:
                 self._quality.t0 += gap - fill / self.fs
             self.relearn()
         out = self.push(chunk.samples, lead_off=bool(getattr(chunk, "lead_off", False)))
-        return FrontEndOutput(beats + out.beats, out.t_decided, out.n_samples, n_bad + out.invalid_samples,
-                              quality + out.quality, gaps)
+        return FrontEndOutput(
+            beats + out.beats,
+            out.t_decided,
+            out.n_samples,
+            n_bad + out.invalid_samples,
+            quality + out.quality,
+            gaps,
+        )
 
     def relearn(self) -> None:
         """Re-initialise thresholds from the next ``LEARN_S`` seconds (after a gap or lead-off)."""
@@ -299,19 +325,28 @@ class EcgFrontEnd:
         if i1 > i0 and i0 >= 1:
             mid = seg[i0:i1]
             # local maxima first (cheap), then the +-nb neighbourhood test on those few
-            local = np.nonzero((mid > seg[i0 - 1 : i1 - 1]) & (mid >= seg[i0 + 1 : i1 + 1]) & (mid > 0))[0]
+            local = np.nonzero(
+                (mid > seg[i0 - 1 : i1 - 1]) & (mid >= seg[i0 + 1 : i1 + 1]) & (mid > 0)
+            )[0]
             if local.size > 16:  # batch-sized input: one O(n) running maximum instead
                 mx = maximum_filter1d(seg, 2 * nb + 1, mode="nearest")
                 local = local[seg[i0 + local] >= mx[i0 + local]]
             else:
-                local = [r for r in local if seg[i0 + r] >= seg[max(i0 + r - nb, 0) : i0 + r + nb + 1].max()]
+                local = [
+                    r
+                    for r in local
+                    if seg[i0 + r] >= seg[max(i0 + r - nb, 0) : i0 + r + nb + 1].max()
+                ]
             for rel in local:
                 beat = self._consider(lo + int(rel))
                 if beat is not None:
                     beats.append(beat)
         self._next = hi
-        keep = min(self._next, self._learn_until - int(self.LEARN_S * self.fs)) - max(
-            2 * nb, self._env_offset + self._apex + self._smooth_half + self._w) - 8
+        keep = (
+            min(self._next, self._learn_until - int(self.LEARN_S * self.fs))
+            - max(2 * nb, self._env_offset + self._apex + self._smooth_half + self._w)
+            - 8
+        )
         for buf in (self._env, self._y, self._raw):
             buf.discard_before(keep)
         return beats
@@ -349,7 +384,9 @@ class EcgFrontEnd:
         apex, amp = self._refine(c)
         if self._last_beat >= 0 and apex - self._last_beat < self._refr:
             return None  # refined onto the previous beat's QRS
-        self._spk = 0.125 * min(level, 3.0 * self._spk if self._spk > 0 else level) + 0.875 * self._spk
+        self._spk = (
+            0.125 * min(level, 3.0 * self._spk if self._spk > 0 else level) + 0.875 * self._spk
+        )
         if self._last_beat >= 0:
             self._rr.append(apex - self._last_beat)
             self._rr_sum += apex - self._last_beat
@@ -375,7 +412,9 @@ class EcgFrontEnd:
         return lo + k, float(s[k])
 
 
-def detect_beats(ecg, fs: float, t0: float = 0.0, chunk: Optional[int] = None, **kwargs) -> np.ndarray:
+def detect_beats(
+    ecg, fs: float, t0: float = 0.0, chunk: Optional[int] = None, **kwargs
+) -> np.ndarray:
     """Batch convenience over the streaming code: R-apex sample indices of a whole record."""
     fe = EcgFrontEnd(fs, t0, quality=False, **kwargs)
     x = as_samples(ecg, "ecg")

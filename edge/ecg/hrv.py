@@ -10,6 +10,7 @@ HR, SDNN, RMSSD, pNN50, SD1/SD2 (Poincare), LF/HF power and LF/HF ratio from a
 Lomb-Scargle periodogram of the cleaned RR series (no resampling needed for uneven
 beats). Every feature that cannot be computed is NaN with a reason in ``reasons``.
 """
+
 from __future__ import annotations
 
 import math
@@ -22,15 +23,33 @@ from scipy.integrate import trapezoid
 from scipy.signal import lombscargle
 
 from .frontend import Beat
-from .quality import NOT_AVAILABLE, QUESTIONABLE, RANK, VALID, QualitySegment
+from .quality import NOT_AVAILABLE, QUESTIONABLE, VALID, QualitySegment
 from .rr import clean_rr
 
-__all__ = ["HrvWindow", "HrvWindower", "VALID", "QUESTIONABLE", "NOT_AVAILABLE", "hrv_from_rr",
-           "hrv_features", "RrFrontEnd"]
+__all__ = [
+    "HrvWindow",
+    "HrvWindower",
+    "VALID",
+    "QUESTIONABLE",
+    "NOT_AVAILABLE",
+    "hrv_from_rr",
+    "hrv_features",
+    "RrFrontEnd",
+]
 
 RR_MIN_S, RR_MAX_S = 0.3, 2.0  # 30-200 bpm: outside this an interval is an artefact
 LF_BAND, HF_BAND = (0.04, 0.15), (0.15, 0.4)
-FEATURES = ("hr_bpm", "sdnn_ms", "rmssd_ms", "pnn50", "sd1_ms", "sd2_ms", "lf_ms2", "hf_ms2", "lf_hf")
+FEATURES = (
+    "hr_bpm",
+    "sdnn_ms",
+    "rmssd_ms",
+    "pnn50",
+    "sd1_ms",
+    "sd2_ms",
+    "lf_ms2",
+    "hf_ms2",
+    "lf_hf",
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,9 @@ def _band_power(t: np.ndarray, rr_ms: np.ndarray, band, df: float = 0.005) -> fl
     return float(trapezoid(p, f) * span) if span > 0 else math.nan
 
 
-def hrv_features(rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray] = None) -> Tuple[Dict[str, float], Dict[str, str]]:
+def hrv_features(
+    rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray] = None
+) -> Tuple[Dict[str, float], Dict[str, str]]:
     """All features of FEATURES from cleaned RR intervals; NaN with a reason when not valid."""
     feats = {k: math.nan for k in FEATURES}
     why: Dict[str, str] = {}
@@ -80,9 +101,15 @@ def hrv_features(rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray
     hr, rmssd, sdnn = hrv_from_rr(rr_s)
     d = np.diff(rr_s)
     sd1 = 1000.0 * float(np.sqrt(0.5) * np.std(d, ddof=1)) if d.size > 1 else math.nan
-    sd2 = math.sqrt(max(2 * sdnn ** 2 - sd1 ** 2, 0.0)) if not math.isnan(sd1) else math.nan
-    feats.update(hr_bpm=hr, sdnn_ms=sdnn, rmssd_ms=rmssd, sd1_ms=sd1, sd2_ms=sd2,
-                 pnn50=float(np.mean(np.abs(d) > 0.05)) if d.size else math.nan)
+    sd2 = math.sqrt(max(2 * sdnn**2 - sd1**2, 0.0)) if not math.isnan(sd1) else math.nan
+    feats.update(
+        hr_bpm=hr,
+        sdnn_ms=sdnn,
+        rmssd_ms=rmssd,
+        sd1_ms=sd1,
+        sd2_ms=sd2,
+        pnn50=float(np.mean(np.abs(d) > 0.05)) if d.size else math.nan,
+    )
     if math.isnan(sd1):
         why["sd1_ms"] = why["sd2_ms"] = "fewer than 3 RR intervals"
     t = np.cumsum(rr_s) if t_beats is None else np.asarray(t_beats, dtype=float)
@@ -104,8 +131,14 @@ def hrv_features(rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray
 class HrvWindower:
     """Sliding windows of ``window_s`` every ``hop_s`` over the beat stream."""
 
-    def __init__(self, window_s: float = 30.0, hop_s: float = 1.0, t0: float = 0.0, min_beats: int = 8,
-                 max_unusable_frac: float = 0.2):
+    def __init__(
+        self,
+        window_s: float = 30.0,
+        hop_s: float = 1.0,
+        t0: float = 0.0,
+        min_beats: int = 8,
+        max_unusable_frac: float = 0.2,
+    ):
         if not (window_s > 0 and hop_s > 0):
             raise ValueError(f"window_s={window_s!r}, hop_s={hop_s!r}: expected both > 0")
         self.window_s, self.hop_s, self.min_beats = float(window_s), float(hop_s), int(min_beats)
@@ -115,8 +148,12 @@ class HrvWindower:
         self._segs: Deque[QualitySegment] = deque()
         self._gaps: Deque[tuple] = deque()
 
-    def push(self, beats: Iterable[Beat], t_decided: float,
-             quality: Optional[Sequence[QualitySegment]] = None) -> List[HrvWindow]:
+    def push(
+        self,
+        beats: Iterable[Beat],
+        t_decided: float,
+        quality: Optional[Sequence[QualitySegment]] = None,
+    ) -> List[HrvWindow]:
         for b in beats:
             self._beats.append(b.t)
         for s in quality or ():
@@ -156,8 +193,18 @@ class HrvWindower:
 
         def na(reason: str) -> HrvWindow:
             feats = {k: math.nan for k in FEATURES}
-            return HrvWindow(t_start, t_end, int(t.size), math.nan, math.nan, math.nan, NOT_AVAILABLE, reason,
-                             feats, {k: reason for k in FEATURES})
+            return HrvWindow(
+                t_start,
+                t_end,
+                int(t.size),
+                math.nan,
+                math.nan,
+                math.nan,
+                NOT_AVAILABLE,
+                reason,
+                feats,
+                {k: reason for k in FEATURES},
+            )
 
         if gaps:
             return na(f"data gap ({gaps[0][2]})")
@@ -184,12 +231,28 @@ class HrvWindower:
             reasons.append(f"{gap:.1f} s without beats")
         if t.size < 0.7 * expected:
             reasons.append("beats missing")
-        qfrac = (sum(min(s.t_end, t_end) - max(s.t_start, t_start) for s in quest) / self.window_s) + unusable
+        qfrac = (
+            sum(min(s.t_end, t_end) - max(s.t_start, t_start) for s in quest) / self.window_s
+        ) + unusable
         if qfrac > self.max_unusable_frac:
-            reasons.append(f"signal questionable {qfrac:.0%} ({quest[0].reason if quest else bad[0].reason})")
+            reasons.append(
+                f"signal questionable {qfrac:.0%} ({quest[0].reason if quest else bad[0].reason})"
+            )
         quality = QUESTIONABLE if reasons else VALID
-        return HrvWindow(t_start, t_end, int(t.size), feats["hr_bpm"], feats["rmssd_ms"], feats["sdnn_ms"],
-                         quality, "; ".join(reasons), feats, why, int(cleaned.rr_s.size), cleaned.n_corrected)
+        return HrvWindow(
+            t_start,
+            t_end,
+            int(t.size),
+            feats["hr_bpm"],
+            feats["rmssd_ms"],
+            feats["sdnn_ms"],
+            quality,
+            "; ".join(reasons),
+            feats,
+            why,
+            int(cleaned.rr_s.size),
+            cleaned.n_corrected,
+        )
 
 
 class RrFrontEnd:
@@ -210,7 +273,9 @@ class RrFrontEnd:
         rr = np.asarray(rr_s, dtype=np.float64).reshape(-1)
         tb = np.asarray(t_beats, dtype=np.float64).reshape(-1)
         if rr.shape != tb.shape:
-            raise DataError(f"RR chunk: {rr.size} intervals but {tb.size} beat times; expected equal lengths")
+            raise DataError(
+                f"RR chunk: {rr.size} intervals but {tb.size} beat times; expected equal lengths"
+            )
         beats = []
         for r, t in zip(rr, tb):
             if not (np.isfinite(r) and np.isfinite(t)) or r <= 0:

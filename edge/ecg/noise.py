@@ -16,6 +16,7 @@ shipped with the project:
 SNR follows the noise stress test convention (``nst``): signal power is
 ``(median QRS peak-to-peak amplitude)**2 / 8``, noise power is its mean square.
 """
+
 from __future__ import annotations
 
 from typing import Dict, Optional, Sequence
@@ -45,7 +46,9 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / rms if rms > 0 else x
 
 
-def make_noise(kind: str, n: int, fs: float, rng: np.random.Generator, mains_hz: float = 50.0) -> np.ndarray:
+def make_noise(
+    kind: str, n: int, fs: float, rng: np.random.Generator, mains_hz: float = 50.0
+) -> np.ndarray:
     """Unit-RMS noise of one kind (see module docstring)."""
     t = np.arange(n) / fs
     if kind == "bw":
@@ -96,8 +99,15 @@ def qrs_signal_power(ecg: np.ndarray, fs: float, beats: Sequence[int]) -> float:
     return p2p * p2p / 8.0
 
 
-def add_noise(ecg, fs: float, snr_db: float, beats: Sequence[int], kinds: "Dict[str, float] | None" = None,
-              seed: int = 0, mains_hz: float = 50.0) -> np.ndarray:
+def add_noise(
+    ecg,
+    fs: float,
+    snr_db: float,
+    beats: Sequence[int],
+    kinds: Dict[str, float] | None = None,
+    seed: int = 0,
+    mains_hz: float = 50.0,
+) -> np.ndarray:
     """``ecg`` plus a seeded mix of noise kinds (weights = share of noise power) at ``snr_db``."""
     x = np.asarray(ecg, dtype=np.float64)
     mix = dict(DEFAULT_MIX if kinds is None else kinds)

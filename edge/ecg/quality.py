@@ -13,6 +13,7 @@ Each completed second becomes a :class:`QualitySegment` with a label in
 Downstream (``HrvWindower``) turns segment labels into window labels and drops beats
 that fall into not-available seconds, so estimates can be vetoed on signal quality.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,7 +21,14 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-__all__ = ["QualitySegment", "QualityTracker", "segment_quality", "VALID", "QUESTIONABLE", "NOT_AVAILABLE"]
+__all__ = [
+    "QualitySegment",
+    "QualityTracker",
+    "segment_quality",
+    "VALID",
+    "QUESTIONABLE",
+    "NOT_AVAILABLE",
+]
 
 VALID, QUESTIONABLE, NOT_AVAILABLE = "valid", "questionable", "not-available"
 RANK = {VALID: 0, QUESTIONABLE: 1, NOT_AVAILABLE: 2}
@@ -37,13 +45,21 @@ class QualitySegment:
     kurtosis: float = float("nan")
 
 
-def segment_quality(x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005) -> Tuple[str, str, float, float, float]:
+def segment_quality(
+    x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005
+) -> Tuple[str, str, float, float, float]:
     """(label, reason, missing fraction, clipped fraction, kurtosis) of one segment."""
     n = x.size
     missing = float(bad.mean()) if n else 1.0
     good = x[~bad]
     if missing > 0.5 or good.size < 8:
-        return NOT_AVAILABLE, f"{missing:.0%} samples missing or lead off", missing, 0.0, float("nan")
+        return (
+            NOT_AVAILABLE,
+            f"{missing:.0%} samples missing or lead off",
+            missing,
+            0.0,
+            float("nan"),
+        )
     lo, hi = float(good.min()), float(good.max())
     if hi - lo < flat_range:
         return NOT_AVAILABLE, f"flat line (range {hi - lo:.3g})", missing, 0.0, float("nan")
@@ -52,9 +68,15 @@ def segment_quality(x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005) -
     clipped = float(runs.sum()) / good.size
     c = good - good.mean()
     v = float(np.mean(c * c))
-    kurt = float(np.mean(c ** 4) / (v * v)) if v > 0 else float("nan")
+    kurt = float(np.mean(c**4) / (v * v)) if v > 0 else float("nan")
     if clipped > 0.3:
-        return NOT_AVAILABLE, f"saturated ({clipped:.0%} samples at the rail)", missing, clipped, kurt
+        return (
+            NOT_AVAILABLE,
+            f"saturated ({clipped:.0%} samples at the rail)",
+            missing,
+            clipped,
+            kurt,
+        )
     reasons = []
     if clipped > 0.01:
         reasons.append(f"clipped {clipped:.0%}")
@@ -68,7 +90,9 @@ def segment_quality(x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005) -
 class QualityTracker:
     """Push raw chunks (+ invalid mask); get completed one-second :class:`QualitySegment` s."""
 
-    def __init__(self, fs: float, t0: float = 0.0, segment_s: float = 1.0, flat_range: float = 0.005):
+    def __init__(
+        self, fs: float, t0: float = 0.0, segment_s: float = 1.0, flat_range: float = 0.005
+    ):
         self.fs, self.t0 = float(fs), float(t0)
         self.seg = max(int(round(segment_s * fs)), 1)
         self.flat_range = flat_range

@@ -18,6 +18,7 @@ Simplifications (documented): the quartile deviations are taken over up to 91
 intervals centred on each one; the threshold floor is 60 ms so perfectly regular
 series are not over-corrected.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -80,8 +81,13 @@ def clean_rr(rr_s) -> RrCleaning:
             i += 1
             continue
         pair = i + 1 < n and np.sign(drr[i]) != np.sign(drr[i + 1])
-        if (pair and abs(drr[i]) > th1[i] and abs(drr[i + 1]) > th1[i + 1]
-                and abs(mrr[i]) > 0.5 * th2[i] and abs(mrr[i + 1]) > 0.5 * th2[i + 1]):
+        if (
+            pair
+            and abs(drr[i]) > th1[i]
+            and abs(drr[i + 1]) > th1[i + 1]
+            and abs(mrr[i]) > 0.5 * th2[i]
+            and abs(mrr[i + 1]) > 0.5 * th2[i + 1]
+        ):
             # short-long / long-short pair around an ectopic beat: both intervals corrected
             out += [m, med[i + 1]]
             flags += ["E", "E"]

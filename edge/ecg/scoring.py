@@ -3,6 +3,7 @@
 Standard practice (ANSI/AAMI EC57): a detection matches a reference beat when it lies
 within +-``tolerance`` of it; each reference and each detection matches at most once.
 """
+
 from __future__ import annotations
 
 import math
@@ -56,8 +57,12 @@ def drop_excluded(t: np.ndarray, exclude: Sequence[Tuple[float, float]]) -> np.n
     return t[keep]
 
 
-def match_beats(ref_s: np.ndarray, det_s: np.ndarray, tolerance_s: float = 0.15,
-                exclude: Sequence[Tuple[float, float]] = ()) -> BeatScore:
+def match_beats(
+    ref_s: np.ndarray,
+    det_s: np.ndarray,
+    tolerance_s: float = 0.15,
+    exclude: Sequence[Tuple[float, float]] = (),
+) -> BeatScore:
     """Greedy nearest matching in time order (both sorted); O(n log n).
 
     ``exclude``: (start, end) times scored for neither side - EC57 / ``bxb`` exclude

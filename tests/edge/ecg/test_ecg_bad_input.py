@@ -1,12 +1,13 @@
 """Bad input yields a defined result - quality flag, gap marker or a clear error - never
 an exception from deep inside numpy, never a fabricated beat."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.ecg import NOT_AVAILABLE, QUESTIONABLE, VALID, EcgFrontEnd, HrvWindower
 from cardiotune.edge.sources.base import EcgChunk
+
 from cardiotune.errors import DataError
 
 
@@ -59,12 +60,16 @@ def test_rail_saturation_is_flagged(ecg):
     x, fs = ecg
     y = x.copy()
     y[int(20 * fs) : int(30 * fs)] = 5.0  # stuck at the positive rail
-    y[int(40 * fs) : int(50 * fs)] = np.clip(y[int(40 * fs) : int(50 * fs)], -0.2, 0.4)  # clipped peaks
+    y[int(40 * fs) : int(50 * fs)] = np.clip(
+        y[int(40 * fs) : int(50 * fs)], -0.2, 0.4
+    )  # clipped peaks
     beats, quality = run(EcgFrontEnd(fs), y)
     assert not in_span(beats, 20.5, 30)
     labels = {round(q.t_start): q for q in quality}
     assert labels[25].label == NOT_AVAILABLE
-    assert any(labels[s].label == QUESTIONABLE and "clipped" in labels[s].reason for s in range(40, 50))
+    assert any(
+        labels[s].label == QUESTIONABLE and "clipped" in labels[s].reason for s in range(40, 50)
+    )
 
 
 def test_lead_off_flag_masks_samples(ecg):

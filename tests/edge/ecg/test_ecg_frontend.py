@@ -1,14 +1,14 @@
 """Streaming detector: accuracy on synthetic ECG with known R times, chunk invariance,
 bounded decision delay, filter-state continuity."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.signal import sosfilt, sosfilt_zi
-
 from cardiotune.edge.ecg import EcgFrontEnd, detect_beats
 from cardiotune.edge.ecg.filters import EcgCleaner, MovingAverage, SosFilter, design_detection_sos
 from cardiotune.edge.ecg.scoring import match_beats
+from scipy.signal import sosfilt, sosfilt_zi
 
 
 def stream(x, fs, chunk, **kw):
@@ -88,9 +88,13 @@ def test_sos_filter_state_continues_across_chunks():
     ref, _ = sosfilt(sos, x, zi=sosfilt_zi(sos) * x[0])
     np.testing.assert_array_equal(y, ref)
     m1, m2 = MovingAverage(43), MovingAverage(43)
-    np.testing.assert_array_equal(np.concatenate([m1(x[i : i + 5]) for i in range(0, 3000, 5)]), m2(x))
+    np.testing.assert_array_equal(
+        np.concatenate([m1(x[i : i + 5]) for i in range(0, 3000, 5)]), m2(x)
+    )
     c1, c2 = EcgCleaner(250.0), EcgCleaner(250.0)
-    np.testing.assert_array_equal(np.concatenate([c1.push(x[i : i + 1]) for i in range(3000)]), c2.push(x))
+    np.testing.assert_array_equal(
+        np.concatenate([c1.push(x[i : i + 1]) for i in range(3000)]), c2.push(x)
+    )
 
 
 def test_cleaner_removes_baseline_and_mains():

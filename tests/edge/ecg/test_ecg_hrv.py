@@ -1,14 +1,24 @@
 """HRV features, RR cleaning, windows and the RR-interval input path."""
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-
-from cardiotune.edge.ecg import (NOT_AVAILABLE, QUESTIONABLE, VALID, Beat, EcgFrontEnd, HrvWindower, RrFrontEnd,
-                                 clean_rr, hrv_features)
+from cardiotune.edge.ecg import (
+    NOT_AVAILABLE,
+    QUESTIONABLE,
+    VALID,
+    Beat,
+    EcgFrontEnd,
+    HrvWindower,
+    RrFrontEnd,
+    clean_rr,
+    hrv_features,
+)
 from cardiotune.edge.ecg.quality import QualitySegment
+
 from cardiotune.errors import DataError
 
 
