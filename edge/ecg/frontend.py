@@ -78,6 +78,7 @@ class EcgFrontEnd:
     ``t0`` is the source time of the first sample; sample ``k`` is at ``t0 + k / fs``.
     """
 
+    BAND_HZ = (5.0, 30.0)
     LEARN_S = 2.0  # threshold initialisation period (and after a re-learn)
     REFRACTORY_S = 0.2
     T_WAVE_S = 0.36
@@ -90,12 +91,13 @@ class EcgFrontEnd:
     THR_FRAC = 0.25  # threshold = noise + THR_FRAC * (signal - noise) peak levels
     LATE1, MULT1 = 0.8, 0.6  # past LATE1 x mean RR without a beat, threshold x MULT1
     LATE2, MULT2 = 1.5, 0.3
+    EARLY, EARLY_MULT = 0.6, 1.5  # before EARLY x mean RR, threshold x EARLY_MULT
 
     def __init__(
         self,
         fs: float,
         t0: float = 0.0,
-        band_hz=(5.0, 30.0),
+        band_hz=None,
         mains_hz: Optional[Sequence[float]] = (50.0, 60.0),
         quality: bool = True,
     ):
@@ -103,7 +105,7 @@ class EcgFrontEnd:
             raise ValueError(f"fs={fs!r}: expected a sample rate between 100 and 1000 Hz")
         self.fs = fs = float(fs)
         self.t0 = float(t0)
-        sos = design_detection_sos(fs, band_hz, mains_hz)
+        sos = design_detection_sos(fs, band_hz or self.BAND_HZ, mains_hz)
         self._bp = SosFilter(sos)
         self._w = max(int(round(self.INTEGRATION_S * fs)), 1)
         self._integ = MovingAverage(self._w)
@@ -363,6 +365,8 @@ class EcgFrontEnd:
                 thr *= self.MULT2 * 0.5 ** min(int((elapsed - self.LATE2 * rr_avg) / rr_avg), 12)
             elif elapsed > self.LATE1 * rr_avg:
                 thr *= self.MULT1
+            elif elapsed < self.EARLY * rr_avg:
+                thr *= self.EARLY_MULT
         elif elapsed > 2.0 * self.fs:
             thr *= self.MULT2
         if level <= thr:
