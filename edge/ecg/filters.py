@@ -113,23 +113,58 @@ class FirFilter:
 
 
 class MovingAverage:
-    """Causal moving average over ``n`` samples with carried history (zeros before the start).
+    """Causal moving average over ``n`` samples with carried state (zeros before the start).
 
-    Each output is ``np.convolve`` of the same samples in the same order whatever the
-    chunking, so results are bit-identical across chunkings; no running sum drifts.
+    O(1) per sample and bit-identical whatever the chunking: running sums restart at
+    absolute block boundaries (every ``block`` samples) and are accumulated strictly
+    sequentially (``np.cumsum``), so every output is the same floating-point expression
+    of the same inputs; restarting bounds the cancellation error of ``C[n] - C[n-w]``.
     """
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, block: int = 8192):
         self.n = int(n)
-        self._k = np.full(self.n, 1.0 / self.n)
-        self._tail = np.zeros(self.n - 1)
+        self.block = max(int(block), self.n)
+        self._i = 0  # absolute index of the next sample
+        self._carry = 0.0  # running sum up to the previous sample (same block)
+        self._final_prev = 0.0  # last running sum of the previous block
+        self._hist = np.zeros(self.n)  # running sums at absolute indices [i - n, i)
+        self._scale = 1.0 / self.n
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        if x.size == 0:
-            return x.astype(np.float64)
-        z = np.concatenate([self._tail, x])
-        self._tail = z[z.size - (self.n - 1) :] if self.n > 1 else z[:0]
-        return np.convolve(z, self._k, mode="valid")
+        """Moving *sums* scaled by 1/n (the mean), one per input sample."""
+        x = np.asarray(x, dtype=np.float64)
+        n, acc = self.n, np.add.accumulate
+        out = np.empty(x.size)
+        pos = 0
+        while pos < x.size:
+            k, off = divmod(self._i, self.block)
+            take = min(x.size - pos, self.block - off)
+            part = x[pos : pos + take]
+            if off == 0:
+                c = acc(part)
+            else:
+                w = np.empty(take + 1)
+                w[0] = self._carry
+                w[1:] = part
+                c = acc(w)[1:]
+            hist = self._hist
+            # running sums at j - n
+            cm = hist[:take] if take <= n else np.concatenate((hist, c[: take - n]))
+            # outputs j < t subtract a running sum of the previous block (or before the start)
+            t = min(max(k * self.block - self._i + n, 0), take)
+            o = out[pos : pos + take]
+            if t:
+                np.subtract(self._final_prev, cm[:t], out=o[:t])
+                o[:t] += c[:t]
+            np.subtract(c[t:], cm[t:], out=o[t:])
+            self._hist = c[-n:] if take >= n else np.concatenate((hist[take:], c))
+            self._carry = float(c[-1])
+            if off + take == self.block:
+                self._final_prev = self._carry
+            self._i += take
+            pos += take
+        out *= self._scale
+        return out
 
 
 def lowpass_fir(fs: float, cutoff_hz: float = 35.0, length_s: float = 0.04) -> np.ndarray:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import group_delay, sos2tf
 
 from ...errors import DataError
@@ -120,6 +119,7 @@ class EcgFrontEnd:
         self._twave = int(round(self.T_WAVE_S * fs))
         self._apex = max(int(round(self.APEX_SEARCH_S * fs)), 2)
         cap = int(8 * fs)
+        self._trim_every = int(fs)
         self._env = StreamBuffer(cap)
         self._y = StreamBuffer(cap)  # band-passed ECG
         self._raw = StreamBuffer(cap)  # raw ECG (invalid samples held)
@@ -170,20 +170,16 @@ class EcgFrontEnd:
     # ----------------------------------------------------------------------- push
     def push(self, samples, lead_off: bool = False) -> FrontEndOutput:
         x = as_samples(samples)
-        n_bad = 0
+        n_bad, bad = 0, None
         if x.size:
-            bad = ~np.isfinite(x)
-            if lead_off:
-                bad[:] = True
-            n_bad = int(bad.sum())
-            if n_bad:
+            if lead_off or not np.isfinite(x).all():
+                bad = np.ones(x.size, dtype=bool) if lead_off else ~np.isfinite(x)
+                n_bad = int(bad.sum())
                 x = self._hold(x, bad)
-            elif not self._have_valid:
+            else:
                 self._have_valid = True
             self._filter(x, bad)
-        quality = (
-            self._quality.push(x, bad if x.size else None) if self._quality is not None else []
-        )
+        quality = self._quality.push(x, bad) if self._quality is not None else []
         beats = self._decide()
         return FrontEndOutput(beats, self.t_decided, self._n, n_bad, quality)
 
@@ -271,11 +267,16 @@ class EcgFrontEnd:
     def _flat_runs(self, x: np.ndarray) -> None:
         """Mask runs of identical samples >= FLAT_S (lead off, stuck at a rail), steps included."""
         prev = self._last_valid if self._n else x[0]
+        n, L = self._n, self._flat_len
+        if 2 <= x.size < L and x[0] != prev and x[-1] != x[-2]:  # common case, no arrays
+            if n - self._flat_start >= L:
+                self._mask(self._flat_start, n)
+            self._flat_start = n + x.size - 1
+            return
         d = np.empty(x.size, dtype=bool)
         d[0] = x[0] != prev
         np.not_equal(x[1:], x[:-1], out=d[1:])
         brk = d.nonzero()[0]
-        n, L = self._n, self._flat_len
         if brk.size == 0:  # the current run goes on
             if n + x.size - self._flat_start >= L:
                 self._mask(self._flat_start, n + x.size)
@@ -291,14 +292,14 @@ class EcgFrontEnd:
         if n + x.size - self._flat_start >= L:
             self._mask(self._flat_start, n + x.size)
 
-    def _filter(self, x: np.ndarray, bad: np.ndarray) -> None:
+    def _filter(self, x: np.ndarray, bad: Optional[np.ndarray]) -> None:
         self._flat_runs(x)
         self._last_valid = float(x[-1])
         y = self._bp(x)
         self._env.append(self._integ(y * y))
         self._y.append(y)
         self._raw.append(x)
-        if bad.any():
+        if bad is not None:
             idx = np.nonzero(bad)[0]
             self._mask(self._n + int(idx[0]), self._n + int(idx[-1]))
         self._n += x.size
@@ -330,9 +331,8 @@ class EcgFrontEnd:
             local = np.nonzero(
                 (mid > seg[i0 - 1 : i1 - 1]) & (mid >= seg[i0 + 1 : i1 + 1]) & (mid > 0)
             )[0]
-            if local.size > 16:  # batch-sized input: one O(n) running maximum instead
-                mx = maximum_filter1d(seg, 2 * nb + 1, mode="nearest")
-                local = local[seg[i0 + local] >= mx[i0 + local]]
+            if local.size > 16:  # batch-sized input: vectorised over all local maxima
+                local = self._dominant(seg, i0 + local) - i0
             else:
                 local = [
                     r
@@ -349,9 +349,29 @@ class EcgFrontEnd:
             - max(2 * nb, self._env_offset + self._apex + self._smooth_half + self._w)
             - 8
         )
-        for buf in (self._env, self._y, self._raw):
-            buf.discard_before(keep)
+        if keep - self._env.start > self._trim_every:  # trim in batches, not per chunk
+            for buf in (self._env, self._y, self._raw):
+                buf.discard_before(keep)
         return beats
+
+    def _dominant(self, seg: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Local maxima ``p`` of ``seg`` that are the maximum of their +-nb neighbourhood.
+
+        A window's maximum lies at an interior local maximum or at an end point, so
+        comparing with the neighbouring local maxima and both end points is exact.
+        """
+        nb = self._nb
+        inner = seg[1:-1]
+        q = np.nonzero((inner > seg[:-2]) & (inner >= seg[2:]))[0] + 1  # every local maximum
+        v = seg[q]
+        ok = (v >= seg[np.maximum(q - nb, 0)]) & (v >= seg[np.minimum(q + nb, seg.size - 1)])
+        for d in range(1, q.size):
+            near = q[d:] - q[:-d] <= nb
+            if not near.any():
+                break
+            ok[:-d] &= ~near | (v[:-d] >= v[d:])
+            ok[d:] &= ~near | (v[d:] >= v[:-d])
+        return p[np.isin(p, q[ok], assume_unique=True)]
 
     def _consider(self, c: int) -> Optional[Beat]:
         level = float(self._env[c])

@@ -100,12 +100,18 @@ class QualityTracker:
         self._b: List[np.ndarray] = []
         self._pending = 0
         self._done = 0  # segments completed
+        self._zeros = np.zeros(0, bool)
+
+    def _no_bad(self, n: int) -> np.ndarray:
+        if self._zeros.size < n:
+            self._zeros = np.zeros(n, bool)
+        return self._zeros[:n]
 
     def push(self, x: np.ndarray, bad: Optional[np.ndarray]) -> List[QualitySegment]:
         if x.size == 0:
             return []
         self._x.append(x)
-        self._b.append(bad if bad is not None else np.zeros(x.size, bool))
+        self._b.append(bad if bad is not None else self._no_bad(x.size))
         self._pending += x.size
         if self._pending < self.seg:
             return []
