@@ -81,9 +81,8 @@ def main():
         res["note_sleepecg"] = "not installed: pip install 'cardiotune[bench]'"
     nk_s = r.get("neurokit2 ecg_clean+ecg_peaks (whole)")
     sl_s = r.get("sleepecg detect_heartbeats (whole)")
-    print(
-        f"{hours:g} h of synthetic ECG at {fs:g} Hz, process time per ECG-hour, median of {a.repeat}"
-    )
+    print(f"{hours:g} h of synthetic ECG at {fs:g} Hz")
+    print(f"process time per ECG-hour, median of {a.repeat}")
     for k, v in r.items():
         ratios = ""
         if nk_s:
