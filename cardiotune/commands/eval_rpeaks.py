@@ -55,6 +55,11 @@ def register(sub):
     p.add_argument("--noise-seed", type=int, default=0)
     p.add_argument("--json", default=None, help="write every number to this JSON file")
     p.add_argument(
+        "--hrv",
+        action="store_true",
+        help="also score 30 s HRV windows (quality labels, HR/RMSSD error) per condition",
+    )
+    p.add_argument(
         "--include-vf",
         action="store_true",
         help="also score inside ventricular flutter/fibrillation episodes ([ to ]), which "
@@ -163,6 +168,7 @@ def evaluate(
     snrs=None,
     noise_seed=0,
     exclude_vf=True,
+    hrv=False,
 ) -> dict:
     from ..edge.ecg.noise import add_noise
     from ..edge.ecg.scoring import gross, match_beats
@@ -185,6 +191,7 @@ def evaluate(
     hours = 0.0
     per_record = []
     max_delay, stream_equal = 0.0, True
+    hrv_acc = _new_acc()
     for name in tqdm(records, desc="eval rpeaks (clean)", unit="rec"):
         x, fs, ref, vf = load_record(db, name, minutes)
         excl = vf if exclude_vf else []
@@ -209,6 +216,8 @@ def evaluate(
         stream_equal &= bool(np.array_equal(stream, batch[: stream.size]))
         if delays.size:
             max_delay = max(max_delay, float(delays.max()))
+        if hrv:
+            _hrv_check(x, fs, ref, excl, hrv_acc)
         per_record.append(row)
     result["clean"] = {
         "per_record": per_record,
@@ -219,8 +228,11 @@ def evaluate(
         "stream_max_delay_s": max_delay,
         "stream_equals_batch": stream_equal,
     }
+    if hrv:
+        result["clean"]["hrv_windows"] = _hrv_summary(hrv_acc)
     for snr in snrs or []:
         nscores: Dict[str, list] = {k: [] for k in dets}
+        hrv_acc = _new_acc()
         for name in tqdm(records, desc=f"eval rpeaks ({snr:g} dB)", unit="rec"):
             x, fs, ref, vf = load_record(db, name, minutes)
             excl = vf if exclude_vf else []
@@ -228,8 +240,53 @@ def evaluate(
             noisy = add_noise(x, fs, snr, ref, seed=seed, mains_hz=60.0)
             for k, fn in dets.items():
                 nscores[k].append(match_beats(ref / fs, fn(noisy, fs) / fs, tol_ms / 1000.0, excl))
+            if hrv:
+                _hrv_check(noisy, fs, ref, excl, hrv_acc)
         result["noise"][f"{snr:g}"] = {k: gross(v).as_dict() for k, v in nscores.items()}
+        if hrv:
+            result["noise"][f"{snr:g}"]["hrv_windows"] = _hrv_summary(hrv_acc)
     return result
+
+
+def _hrv_check(x, fs, ref, excl, acc):
+    """Our streaming HRV windows (30 s, hop 5 s) vs the same windows from the annotations."""
+    from ..edge.ecg.batch import analyze, reference_windows
+
+    ours = analyze(x, fs, 30.0, 5.0).windows
+    refw = reference_windows(ref / fs, x.size / fs, 30.0, 5.0)
+    for o, r in zip(ours, refw):
+        if r.quality == "not-available" or any(a < o.t_end and b > o.t_start for a, b in excl):
+            continue
+        acc["windows"] += 1
+        acc[o.quality] += 1
+        if o.quality == "valid":
+            acc["d_hr"].append(abs(o.hr_bpm - r.hr_bpm))
+            acc["d_rmssd"].append(abs(o.rmssd_ms - r.rmssd_ms))
+
+
+def _hrv_summary(acc) -> dict:
+    n = max(acc["windows"], 1)
+    d_hr, d_rm = np.asarray(acc["d_hr"]), np.asarray(acc["d_rmssd"])
+    return {
+        "windows": acc["windows"],
+        "valid": acc["valid"] / n,
+        "questionable": acc["questionable"] / n,
+        "not_available": acc["not-available"] / n,
+        "valid_median_abs_dhr_bpm": float(np.median(d_hr)) if d_hr.size else math.nan,
+        "valid_median_abs_drmssd_ms": float(np.median(d_rm)) if d_rm.size else math.nan,
+        "valid_with_dhr_over_5bpm": float(np.mean(d_hr > 5.0)) if d_hr.size else math.nan,
+    }
+
+
+def _new_acc():
+    return {
+        "windows": 0,
+        "valid": 0,
+        "questionable": 0,
+        "not-available": 0,
+        "d_hr": [],
+        "d_rmssd": [],
+    }
 
 
 def _tqdm():
@@ -273,11 +330,13 @@ def format_report(r: dict) -> str:
             else ", VF/flutter included"
         ),
         "",
-        "per record (cardiotune, streaming detector):",
-        HEADER,
+        "per record (cardiotune, streaming detector"
+        + ("; F1 % of the references on the right):" if len(dets) > 1 else "):"),
+        HEADER + "".join(f" {k[:9]:>9}" for k in dets[1:]),
     ]
     for row in clean["per_record"]:
-        out.append(_line(row["record"], row["cardiotune"]))
+        refs = "".join(f" {_pct(row[k]['f1']):>9}" for k in dets[1:])
+        out.append(_line(row["record"], row["cardiotune"]) + refs)
     out += ["", "gross:", HEADER] + [_line(k, clean["gross"][k]) for k in dets]
     cph = clean["cpu_s_per_ecg_hour"]
     out += ["", "CPU seconds per ECG-hour (one core, process time):"]
@@ -302,6 +361,25 @@ def format_report(r: dict) -> str:
         out.append(
             f"  gross F1 cardiotune {_pct(f1['cardiotune'])} % vs best reference {_pct(best)} %"
         )
+    rows = [("clean", clean.get("hrv_windows"))]
+    rows += [(f"{k} dB", v.get("hrv_windows")) for k, v in r["noise"].items()]
+    if any(h for _, h in rows):
+        out += [
+            "",
+            "HRV windows (30 s, hop 5 s, streaming) vs the same windows from the annotations:",
+            f"{'':>8} {'windows':>8} {'valid':>7} {'quest.':>7} {'n/a':>7}"
+            f" {'|dHR| bpm':>10} {'|dRMSSD| ms':>12} {'valid, |dHR|>5':>15}",
+        ]
+        for label, h in rows:
+            if h:
+                shares = " ".join(
+                    f"{_pct(h[k]):>7}" for k in ("valid", "questionable", "not_available")
+                )
+                out.append(
+                    f"{label:>8} {h['windows']:>8} {shares} {h['valid_median_abs_dhr_bpm']:>10.2f}"
+                    f" {h['valid_median_abs_drmssd_ms']:>12.1f}"
+                    f" {_pct(h['valid_with_dhr_over_5bpm']):>14}%"
+                )
     if r["noise"]:
         out += [
             "",
@@ -309,7 +387,8 @@ def format_report(r: dict) -> str:
             f"{'SNR dB':>8} " + " ".join(f"{k:>11}" for k in dets),
         ]
         for snr, g in r["noise"].items():
-            out.append(f"{snr:>8} " + " ".join(f"{_pct(g[k]['f1']):>11}" for k in dets))
+            line = f"{snr:>8} " + " ".join(f"{_pct(g[k]['f1']):>11}" for k in dets)
+            out.append(line)
     return "\n".join(out)
 
 
@@ -328,6 +407,7 @@ def run(args) -> int:
         args.snr,
         args.noise_seed,
         not args.include_vf,
+        args.hrv,
     )
     print(format_report(r))
     if args.json:

@@ -146,3 +146,21 @@ def test_ecg_to_windows_end_to_end(ecg):
         windows += w.push(out.beats, out.t_decided, out.quality)
     assert len(windows) >= 5 and all(o.quality == VALID for o in windows)
     assert all(40 < o.hr_bpm < 120 and o.n_beats >= 20 for o in windows)
+
+
+def test_batch_analyze_matches_streaming_and_honours_lead_off(ecg):
+    from cardiotune.edge.ecg.batch import analyze, reference_windows
+
+    x, fs = ecg
+    a = analyze(x, fs, 30.0, 5.0, chunk_s=1.0)
+    b = analyze(x, fs, 30.0, 5.0, chunk_s=0.04)
+    assert a.beats == b.beats and [w.hr_bpm for w in a.windows] == [w.hr_bpm for w in b.windows]
+    lead_off = np.zeros(x.size, bool)
+    lead_off[int(10 * fs) : int(25 * fs)] = True
+    c = analyze(x, fs, 30.0, 5.0, lead_off=lead_off)
+    assert not [bb for bb in c.beats if 10 <= bb.t < 25]
+    assert c.windows[0].quality == NOT_AVAILABLE  # 0-30 s: half of it without a lead
+    ref = reference_windows(a.beat_times, x.size / fs, 30.0, 5.0)
+    assert abs(ref[0].hr_bpm - a.windows[0].hr_bpm) < 0.5
+    with pytest.raises(ValueError, match="one per sample"):
+        analyze(x, fs, lead_off=lead_off[:10])

@@ -60,6 +60,7 @@ def test_eval_command_writes_json(tmp_path, capsys):
             "1",
             "--snr",
             "12",
+            "--hrv",
             "--json",
             str(out),
         ]
@@ -68,8 +69,11 @@ def test_eval_command_writes_json(tmp_path, capsys):
     r = json.loads(out.read_text())
     assert r["clean"]["gross"]["cardiotune"]["f1"] > 0.98
     assert set(r["noise"]) == {"12"} and r["clean"]["stream_equals_batch"] is True
+    h = r["clean"]["hrv_windows"]
+    assert h["windows"] >= 5 and h["valid"] + h["questionable"] + h["not_available"] == 1.0
     text = capsys.readouterr().out
     assert "gross:" in text and "CPU seconds per ECG-hour" in text and "added noise" in text
+    assert "HRV windows" in text
 
 
 def test_compare_without_the_bench_extra_names_it(monkeypatch, capsys):
