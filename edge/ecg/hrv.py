@@ -1,24 +1,55 @@
 """Heart rate and HRV over sliding windows of beats, with a quality status per window.
 
-Pure logic: push beats and the time up to which beats are final; get windows back.
-Windows are emitted on data time, so a silent stretch (lead off, no beats) still yields
-windows, flagged ``not-available`` - never a stale value presented as fresh.
+Pure logic: push beats and the time up to which beats are final (and, optionally, the
+signal-quality segments of the front-end); get windows back. Windows are emitted on
+data time, so a silent stretch (lead off, no beats) still yields windows, flagged
+``not-available`` - never a stale value presented as fresh.
+
+Per window: the beats in it, RR cleaning (:mod:`.rr`, Lipponen & Tarvainen 2019), then
+HR, SDNN, RMSSD, pNN50, SD1/SD2 (Poincare), LF/HF power and LF/HF ratio from a
+Lomb-Scargle periodogram of the cleaned RR series (no resampling needed for uneven
+beats). Every feature that cannot be computed is NaN with a reason in ``reasons``.
 """
+
 from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
-from typing import Deque, Iterable, List
+from dataclasses import dataclass, field
+from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
+from scipy.integrate import trapezoid
+from scipy.signal import lombscargle
 
 from .frontend import Beat
+from .quality import NOT_AVAILABLE, QUESTIONABLE, VALID, QualitySegment
+from .rr import clean_rr
 
-__all__ = ["HrvWindow", "HrvWindower", "VALID", "QUESTIONABLE", "NOT_AVAILABLE", "hrv_from_rr"]
+__all__ = [
+    "HrvWindow",
+    "HrvWindower",
+    "VALID",
+    "QUESTIONABLE",
+    "NOT_AVAILABLE",
+    "hrv_from_rr",
+    "hrv_features",
+    "RrFrontEnd",
+]
 
-VALID, QUESTIONABLE, NOT_AVAILABLE = "valid", "questionable", "not-available"
 RR_MIN_S, RR_MAX_S = 0.3, 2.0  # 30-200 bpm: outside this an interval is an artefact
+LF_BAND, HF_BAND = (0.04, 0.15), (0.15, 0.4)
+FEATURES = (
+    "hr_bpm",
+    "sdnn_ms",
+    "rmssd_ms",
+    "pnn50",
+    "sd1_ms",
+    "sd2_ms",
+    "lf_ms2",
+    "hf_ms2",
+    "lf_hf",
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,10 @@ class HrvWindow:
     sdnn_ms: float
     quality: str
     reason: str = ""
+    features: Dict[str, float] = field(default_factory=dict)  # every entry of FEATURES
+    reasons: Dict[str, str] = field(default_factory=dict)  # why a feature is NaN
+    n_rr: int = 0  # RR intervals used (after cleaning)
+    n_corrected: int = 0  # intervals the RR cleaning corrected
 
 
 def hrv_from_rr(rr_s: np.ndarray):
@@ -43,19 +78,86 @@ def hrv_from_rr(rr_s: np.ndarray):
     return hr, rmssd, sdnn
 
 
+def _band_power(t: np.ndarray, rr_ms: np.ndarray, band, df: float = 0.005) -> float:
+    f = np.arange(band[0], band[1] + 1e-9, df)
+    y = rr_ms - rr_ms.mean()
+    # normalised Lomb-Scargle -> power spectral density in ms^2/Hz (one-sided)
+    p = lombscargle(t, y, 2 * np.pi * f) * 2.0 / t.size
+    span = t[-1] - t[0]
+    return float(trapezoid(p, f) * span) if span > 0 else math.nan
+
+
+def hrv_features(
+    rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray] = None
+) -> Tuple[Dict[str, float], Dict[str, str]]:
+    """All features of FEATURES from cleaned RR intervals; NaN with a reason when not valid."""
+    feats = {k: math.nan for k in FEATURES}
+    why: Dict[str, str] = {}
+    n = rr_s.size
+    if n < 2:
+        for k in FEATURES:
+            why[k] = f"{n} RR intervals"
+        return feats, why
+    hr, rmssd, sdnn = hrv_from_rr(rr_s)
+    d = np.diff(rr_s)
+    sd1 = 1000.0 * float(np.sqrt(0.5) * np.std(d, ddof=1)) if d.size > 1 else math.nan
+    sd2 = math.sqrt(max(2 * sdnn**2 - sd1**2, 0.0)) if not math.isnan(sd1) else math.nan
+    feats.update(
+        hr_bpm=hr,
+        sdnn_ms=sdnn,
+        rmssd_ms=rmssd,
+        sd1_ms=sd1,
+        sd2_ms=sd2,
+        pnn50=float(np.mean(np.abs(d) > 0.05)) if d.size else math.nan,
+    )
+    if math.isnan(sd1):
+        why["sd1_ms"] = why["sd2_ms"] = "fewer than 3 RR intervals"
+    t = np.cumsum(rr_s) if t_beats is None else np.asarray(t_beats, dtype=float)
+    for key, band in (("lf_ms2", LF_BAND), ("hf_ms2", HF_BAND)):
+        need = 2.0 / band[0]  # two cycles of the band's slowest oscillation
+        if window_s < need:
+            why[key] = f"window {window_s:g} s < {need:g} s needed for {band[0]}-{band[1]} Hz"
+        elif n < 2 * band[1] * window_s * 0.5:
+            why[key] = f"{n} RR intervals too few to resolve {band[1]} Hz"
+        else:
+            feats[key] = _band_power(t, 1000.0 * rr_s, band)
+    if not (math.isnan(feats["lf_ms2"]) or math.isnan(feats["hf_ms2"])) and feats["hf_ms2"] > 0:
+        feats["lf_hf"] = feats["lf_ms2"] / feats["hf_ms2"]
+    else:
+        why["lf_hf"] = "LF or HF not available"
+    return feats, why
+
+
 class HrvWindower:
     """Sliding windows of ``window_s`` every ``hop_s`` over the beat stream."""
 
-    def __init__(self, window_s: float = 30.0, hop_s: float = 1.0, t0: float = 0.0, min_beats: int = 8):
-        if window_s <= 0 or hop_s <= 0:
+    def __init__(
+        self,
+        window_s: float = 30.0,
+        hop_s: float = 1.0,
+        t0: float = 0.0,
+        min_beats: int = 8,
+        max_unusable_frac: float = 0.2,
+    ):
+        if not (window_s > 0 and hop_s > 0):
             raise ValueError(f"window_s={window_s!r}, hop_s={hop_s!r}: expected both > 0")
         self.window_s, self.hop_s, self.min_beats = float(window_s), float(hop_s), int(min_beats)
+        self.max_unusable_frac = float(max_unusable_frac)
         self._next_end = float(t0) + self.window_s
         self._beats: Deque[float] = deque()
+        self._segs: Deque[QualitySegment] = deque()
+        self._gaps: Deque[tuple] = deque()
 
-    def push(self, beats: Iterable[Beat], t_decided: float) -> List[HrvWindow]:
+    def push(
+        self,
+        beats: Iterable[Beat],
+        t_decided: float,
+        quality: Optional[Sequence[QualitySegment]] = None,
+    ) -> List[HrvWindow]:
         for b in beats:
             self._beats.append(b.t)
+        for s in quality or ():
+            self._segs.append(s)
         out: List[HrvWindow] = []
         while self._next_end <= t_decided:
             out.append(self._window(self._next_end - self.window_s, self._next_end))
@@ -63,25 +165,126 @@ class HrvWindower:
         horizon = self._next_end - self.window_s - RR_MAX_S
         while self._beats and self._beats[0] < horizon:
             self._beats.popleft()
+        while self._segs and self._segs[0].t_end < horizon:
+            self._segs.popleft()
+        while self._gaps and self._gaps[0][1] < horizon:
+            self._gaps.popleft()
         return out
 
+    def mark_gap(self, t_start: float, t_end: float, reason: str = "gap") -> None:
+        """Data missing in [t_start, t_end): windows overlapping it are not-available."""
+        self._gaps.append((float(t_start), float(t_end), reason))
+
+    def _quality_of(self, t_start: float, t_end: float):
+        segs = [s for s in self._segs if s.t_end > t_start and s.t_start < t_end]
+        bad = [s for s in segs if s.label == NOT_AVAILABLE]
+        quest = [s for s in segs if s.label == QUESTIONABLE]
+        gaps = [g for g in self._gaps if g[1] > t_start and g[0] < t_end]
+        return segs, bad, quest, gaps
+
     def _window(self, t_start: float, t_end: float) -> HrvWindow:
+        segs, bad, quest, gaps = self._quality_of(t_start, t_end)
         t = np.fromiter((x for x in self._beats if t_start <= x < t_end), dtype=float)
+        if bad:  # beats inside unusable seconds are not trusted
+            keep = np.ones(t.size, bool)
+            for s in bad:
+                keep &= ~((t >= s.t_start) & (t < s.t_end))
+            t = t[keep]
+
+        def na(reason: str) -> HrvWindow:
+            feats = {k: math.nan for k in FEATURES}
+            return HrvWindow(
+                t_start,
+                t_end,
+                int(t.size),
+                math.nan,
+                math.nan,
+                math.nan,
+                NOT_AVAILABLE,
+                reason,
+                feats,
+                {k: reason for k in FEATURES},
+            )
+
+        if gaps:
+            return na(f"data gap ({gaps[0][2]})")
+        unusable = sum(min(s.t_end, t_end) - max(s.t_start, t_start) for s in bad) / self.window_s
+        if unusable > self.max_unusable_frac:
+            return na(f"signal unusable {unusable:.0%} of the window ({bad[0].reason})")
         rr = np.diff(t)
-        good = (rr >= RR_MIN_S) & (rr <= RR_MAX_S)
-        # successive-difference rule (Malik 1989): >20 % jump from the previous interval
-        if rr.size > 1:
-            jump = np.abs(np.diff(rr)) > 0.2 * rr[:-1]
-            good[1:] &= ~jump
-        expected = self.window_s / float(np.median(rr)) if rr.size else 0.0
-        if t.size < self.min_beats or good.sum() < self.min_beats - 1:
-            return HrvWindow(t_start, t_end, int(t.size), math.nan, math.nan, math.nan,
-                             NOT_AVAILABLE, f"only {t.size} beats in {self.window_s:g} s")
-        hr, rmssd, sdnn = hrv_from_rr(rr[good])
-        bad_frac = 1.0 - good.sum() / rr.size
+        ok = (rr >= RR_MIN_S) & (rr <= RR_MAX_S)
+        if t.size < self.min_beats or ok.sum() < self.min_beats - 1:
+            return na(f"only {t.size} beats in {self.window_s:g} s")
+        cleaned = clean_rr(rr[ok])
+        feats, why = hrv_features(cleaned.rr_s, self.window_s)
+        corrected = cleaned.n_corrected / max(cleaned.rr_s.size, 1)
+        med = float(np.median(cleaned.rr_s))
+        # what cleaning could not explain: intervals still > 30 % off the window median
+        erratic = float(np.mean(np.abs(cleaned.rr_s - med) > 0.3 * med))
+        bad_frac = 1.0 - ok.sum() / rr.size + corrected + erratic
         gap = (t[0] - t_start) + (t_end - t[-1])
-        if bad_frac > 0.2 or gap > 3.0 or t.size < 0.7 * expected:
-            quality, reason = QUESTIONABLE, f"{bad_frac:.0%} artefact intervals, {gap:.1f} s without beats"
-        else:
-            quality, reason = VALID, ""
-        return HrvWindow(t_start, t_end, int(t.size), hr, rmssd, sdnn, quality, reason)
+        expected = self.window_s / float(np.median(rr))
+        reasons = []
+        if bad_frac > 0.2:
+            reasons.append(f"{bad_frac:.0%} intervals artefact, corrected or erratic")
+        if gap > 3.0:
+            reasons.append(f"{gap:.1f} s without beats")
+        if t.size < 0.7 * expected:
+            reasons.append("beats missing")
+        qfrac = (
+            sum(min(s.t_end, t_end) - max(s.t_start, t_start) for s in quest) / self.window_s
+        ) + unusable
+        if qfrac > self.max_unusable_frac:
+            reasons.append(
+                f"signal questionable {qfrac:.0%} ({quest[0].reason if quest else bad[0].reason})"
+            )
+        quality = QUESTIONABLE if reasons else VALID
+        return HrvWindow(
+            t_start,
+            t_end,
+            int(t.size),
+            feats["hr_bpm"],
+            feats["rmssd_ms"],
+            feats["sdnn_ms"],
+            quality,
+            "; ".join(reasons),
+            feats,
+            why,
+            int(cleaned.rr_s.size),
+            cleaned.n_corrected,
+        )
+
+
+class RrFrontEnd:
+    """RR intervals straight from a chest strap (e.g. Polar H10) as beats for HrvWindower.
+
+    ``push(rr_s, t_beats)`` where ``t_beats[i]`` ends interval ``rr_s[i]``; returns the
+    same :class:`FrontEndOutput` as the ECG front-end (``sample`` is -1: no samples).
+    """
+
+    def __init__(self, t0: float = 0.0):
+        self._last_t: Optional[float] = None
+        self._t_decided = float(t0)
+
+    def push(self, rr_s, t_beats):
+        from ...errors import DataError
+        from .frontend import FrontEndOutput
+
+        rr = np.asarray(rr_s, dtype=np.float64).reshape(-1)
+        tb = np.asarray(t_beats, dtype=np.float64).reshape(-1)
+        if rr.shape != tb.shape:
+            raise DataError(
+                f"RR chunk: {rr.size} intervals but {tb.size} beat times; expected equal lengths"
+            )
+        beats = []
+        for r, t in zip(rr, tb):
+            if not (np.isfinite(r) and np.isfinite(t)) or r <= 0:
+                continue  # an invalid interval is dropped, never turned into a beat
+            if self._last_t is None or t - r > self._last_t + 0.25 * r:
+                beats.append(Beat(float(t - r), -1, math.nan))  # start of a run after a gap
+            if self._last_t is None or t > self._last_t:
+                beats.append(Beat(float(t), -1, math.nan))
+                self._last_t = float(t)
+        if self._last_t is not None:
+            self._t_decided = max(self._t_decided, self._last_t)
+        return FrontEndOutput(beats, self._t_decided, 0)

@@ -1,0 +1,100 @@
+"""Benchmark: CPU seconds per ECG-hour of the streaming front-end at several chunk sizes,
+against NeuroKit2 and sleepecg (whole signal at once) on the same signal, same process.
+
+    python bench/ecg_stream.py [--fs 250] [--hours 1] [--json out.json]
+
+Needs the ``bench`` extra for the reference detectors (skipped with a note if missing).
+Process time on one core, median of ``--repeat`` runs; numbers are printed and written
+to JSON, nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import numpy as np
+from cardiotune.edge.ecg import EcgFrontEnd, HrvWindower, detect_beats
+from cardiotune.edge.synthetic.ecg import Phase, synthesize_session
+
+
+def cpu(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t = time.process_time()
+        fn()
+        times.append(time.process_time() - t)
+    return statistics.median(times)
+
+
+def stream(x, fs, chunk, hrv=False):
+    fe = EcgFrontEnd(fs)
+    w = HrvWindower(30.0, 1.0) if hrv else None
+    for i in range(0, x.size, chunk):
+        out = fe.push(x[i : i + chunk])
+        if w is not None:
+            w.push(out.beats, out.t_decided, out.quality)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fs", type=float, default=250.0)
+    ap.add_argument("--hours", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    a = ap.parse_args()
+    phases = (Phase("rest", a.hours * 1800, 0.2, -0.5), Phase("stress", a.hours * 1800, -0.4, 0.6))
+    s = synthesize_session(phases, fs=a.fs, seed=7)
+    x, fs, hours = s.ecg_mv.astype(np.float64), s.fs, a.hours
+    res = {"fs": fs, "ecg_hours": hours, "s_per_ecg_hour": {}}
+    r = res["s_per_ecg_hour"]
+    r["cardiotune batch (detect_beats)"] = cpu(lambda: detect_beats(x, fs), a.repeat) / hours
+    for ms in (10, 40, 100, 1000):
+        chunk = max(int(round(ms / 1000 * fs)), 1)
+        r[f"cardiotune stream {ms} ms chunks"] = (
+            cpu(lambda c=chunk: stream(x, fs, c), a.repeat) / hours
+        )
+    r["cardiotune stream 40 ms + quality + HRV 30 s/1 s"] = (
+        cpu(lambda: stream(x, fs, int(0.04 * fs), hrv=True), 1) / hours
+    )
+    try:
+        import neurokit2 as nk
+
+        r["neurokit2 ecg_clean+ecg_peaks (whole)"] = (
+            cpu(
+                lambda: nk.ecg_peaks(nk.ecg_clean(x, sampling_rate=int(fs)), sampling_rate=int(fs)),
+                a.repeat,
+            )
+            / hours
+        )
+    except ImportError:
+        res["note_neurokit2"] = "not installed: pip install 'cardiotune[bench]'"
+    try:
+        import sleepecg
+
+        r["sleepecg detect_heartbeats (whole)"] = (
+            cpu(lambda: sleepecg.detect_heartbeats(x, fs), a.repeat) / hours
+        )
+    except ImportError:
+        res["note_sleepecg"] = "not installed: pip install 'cardiotune[bench]'"
+    nk_s = r.get("neurokit2 ecg_clean+ecg_peaks (whole)")
+    sl_s = r.get("sleepecg detect_heartbeats (whole)")
+    print(f"{hours:g} h of synthetic ECG at {fs:g} Hz")
+    print(f"process time per ECG-hour, median of {a.repeat}")
+    for k, v in r.items():
+        ratios = ""
+        if nk_s:
+            ratios += f"  {v / nk_s:6.2f}x neurokit2"
+        if sl_s:
+            ratios += f"  {v / sl_s:7.1f}x sleepecg"
+        print(f"  {k:<48} {v:7.3f} s  ({3600 / v:>9,.0f}x real time){ratios}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(res, f, indent=2)
+        print(f"wrote {a.json}")
+
+
+if __name__ == "__main__":
+    main()
