@@ -4,6 +4,7 @@ and the CLI as a user runs it."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -49,6 +50,14 @@ class Collector:
 
     async def next(self):
         return await asyncio.wait_for(self.queue.get(), WAIT_S)
+
+
+async def until(condition):
+    async def poll():
+        while not condition():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), WAIT_S)
 
 
 async def publish(port, topic, data, retain=False):
@@ -141,8 +150,7 @@ def test_reconnects_after_broker_outage(tmp_path, caplog):
         fast = Backoff(initial=0.05, cap=0.2)
         async with PickPlayer(f"mqtt://127.0.0.1:{port}", "outage", PrintOutput(),
                               on_decision=got, backoff=fast) as player:
-            while fast.attempt < 3:  # several failed attempts, broker still down
-                await asyncio.sleep(0.05)
+            await until(lambda: fast.attempt >= 3)  # several failed attempts, broker down
             broker = start()
             try:
                 await asyncio.wait_for(player.connected.wait(), WAIT_S)
@@ -150,8 +158,7 @@ def test_reconnects_after_broker_outage(tmp_path, caplog):
                 assert (await got.next()).action == "play"
             finally:
                 stop(broker)
-            while player.connected.is_set():
-                await asyncio.sleep(0.05)
+            await until(lambda: not player.connected.is_set())
             broker = start()
             try:
                 await asyncio.wait_for(player.connected.wait(), WAIT_S)
@@ -171,26 +178,40 @@ def test_reconnects_after_broker_outage(tmp_path, caplog):
     assert all(r.exc_info is None for r in caplog.records if r.name.startswith("cardiotune"))
 
 
+def _read_until(stream, needle):
+    """Lines of ``stream`` up to the first containing ``needle`` (read in a thread so a
+    missing line fails after WAIT_S instead of hanging the suite)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        def read():
+            lines = []
+            for line in stream:
+                lines.append(line)
+                if needle in line:
+                    return lines
+            raise AssertionError(f"{needle!r} never printed; got {lines}")
+        return pool.submit(read).result(timeout=WAIT_S)
+
+
 def test_cli_plays_fresh_and_ignores_stale(mosquitto, device_id, tmp_path):
     host, port = mosquitto
     topic = f"cardiotune/v1/{device_id}/pick"
+    # The stale pick is retained, so the player gets it as soon as it has subscribed: its
+    # warning on stderr tells us the subscription is live before the fresh pick is sent.
+    asyncio.run(publish(port, topic, payload(device_id, "s", ts=time.time() - 100), retain=True))
     env = dict(os.environ, CARDIOTUNE_CACHE=str(tmp_path))
     proc = subprocess.Popen(
         [sys.executable, "-m", "cardiotune", "player", "--broker", f"mqtt://{host}:{port}",
          "--device-id", device_id, "--backend", "print"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        assert "listening for picks on " + topic in proc.stdout.readline()
-
-        async def send():
-            await asyncio.sleep(1.0)  # let the subscriber connect (it prints before connecting)
-            await publish(port, topic, payload(device_id, "s", ts=time.time() - 100))
-            await publish(port, topic, payload(device_id, "f", title="Fresh One"))
-
-        asyncio.run(send())
-        line = proc.stdout.readline()
+        assert "listening for picks on " + topic in _read_until(proc.stdout, "listening")[-1]
+        err = _read_until(proc.stderr, "stale pick ignored")
+        assert "stale pick ignored: age 1" in err[-1] and "> ttl 25.0 s" in err[-1]
+        asyncio.run(publish(port, topic, payload(device_id, "f", title="Fresh One"), retain=True))
+        line = _read_until(proc.stdout, "would play")[-1]
         assert line.startswith("would play: Fresh One (V=+0.40, A=+0.40)")
     finally:
         proc.terminate()
-        _, err = proc.communicate(timeout=WAIT_S)
-    assert "stale pick ignored: age 100" in err and "Traceback" not in err
+        _, rest = proc.communicate(timeout=WAIT_S)
+        asyncio.run(publish(port, topic, b"", retain=True))
+    assert "Traceback" not in "".join(err) + rest
