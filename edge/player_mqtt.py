@@ -1,0 +1,131 @@
+"""The player's MQTT side: subscribe to a device's pick topic, decide, play.
+
+:class:`PickPlayer` is an async context manager that owns one task: connect, subscribe to
+``cardiotune/v1/<device>/pick`` (QoS 1; the retained pick arrives first), and hand every
+message to :class:`~cardiotune.edge.player.PickFilter`. When the broker is unreachable or
+drops the connection it reconnects with capped exponential backoff and jitter, logging
+one warning per outage (no stack trace) and one line when the broker is back.
+
+Incoming queue: aiomqtt's, bounded at ``max_queued`` messages (overflow policy: aiomqtt
+drops the newest message and logs it). Handling is fast (no blocking I/O in the loop
+except reading a WAV), so it only fills if the publisher floods the topic.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+import uuid
+from typing import Any, Callable, Dict, Optional
+
+from ..errors import CardiotuneError
+from .mqtt.topics import DeviceTopics
+from .mqtt.url import parse_broker_url
+from .player import Backoff, Decision, PickFilter
+
+__all__ = ["PickPlayer"]
+
+log = logging.getLogger(__name__)
+
+
+class PickPlayer:
+    """Subscribe to ``device_id``'s picks on ``broker_url`` and play them on ``output``.
+
+    ``on_decision(decision)`` is called for every message (play, stale, duplicate, invalid)
+    after it was acted on; ``clock`` gives UNIX seconds (injectable for tests).
+    """
+
+    def __init__(self, broker_url: str, device_id: str, output: Any, *,
+                 on_decision: Optional[Callable[[Decision], None]] = None,
+                 clock: Callable[[], float] = time.time,
+                 backoff: Optional[Backoff] = None,
+                 max_queued: int = 64):
+        self.host, self.port, self.tls = parse_broker_url(broker_url)
+        self.broker_url = broker_url
+        self.topics = DeviceTopics(device_id)
+        self.output = output
+        self.filter = PickFilter(device_id)
+        self.on_decision = on_decision
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.max_queued = max_queued
+        self.identifier = f"cardiotune-player-{device_id}-{uuid.uuid4().hex[:8]}"
+        self.connected: Optional[asyncio.Event] = None  # made on enter (Python 3.8 loop binding)
+        self.counts: Dict[str, int] = {"play": 0, "stale": 0, "duplicate": 0, "invalid": 0,
+                                       "play_failed": 0, "connects": 0}
+        self._task: Optional[asyncio.Task] = None
+
+    async def __aenter__(self) -> PickPlayer:
+        self.connected = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run())
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def wait(self) -> None:
+        """Run until cancelled (or until the task fails, re-raising its error)."""
+        if self._task is None:
+            raise RuntimeError("PickPlayer.wait() outside 'async with'")
+        await self._task
+
+    def handle(self, payload: Any) -> Decision:
+        """Decide on one payload and act on it (also used by tests without a broker)."""
+        if isinstance(payload, (int, float)) or payload is None:
+            payload = b"" if payload is None else str(payload).encode()
+        decision = self.filter.decide(payload, self.clock())
+        self.counts[decision.action] += 1
+        if decision.action == "play" and decision.pick is not None:
+            log.info("%s", decision.message)
+            try:
+                self.output.play(decision.pick)
+            except CardiotuneError as exc:  # missing / unreadable audio: skip this pick
+                self.counts["play_failed"] += 1
+                log.warning("cannot play %s: %s", decision.pick.describe(), exc)
+        elif decision.action == "duplicate":
+            log.debug("%s", decision.message)
+        else:
+            log.warning("%s", decision.message)
+        if self.on_decision is not None:
+            self.on_decision(decision)
+        return decision
+
+    async def _run(self) -> None:
+        import aiomqtt  # base dependency; imported here so `cardiotune --help` stays light
+
+        tls_context = ssl.create_default_context() if self.tls else None
+        in_outage = False
+        while True:
+            try:
+                async with aiomqtt.Client(self.host, self.port, identifier=self.identifier,
+                                          tls_context=tls_context,
+                                          max_queued_incoming_messages=self.max_queued) as client:
+                    await client.subscribe(self.topics.pick, qos=1)
+                    self.counts["connects"] += 1
+                    if in_outage:
+                        log.warning("MQTT broker %s is back; listening again", self.broker_url)
+                    in_outage = False
+                    self.backoff.reset()
+                    assert self.connected is not None
+                    self.connected.set()
+                    async for message in client.messages:
+                        self.handle(message.payload)
+            except aiomqtt.MqttError as exc:
+                if self.connected is not None:
+                    self.connected.clear()
+                delay = self.backoff.next()
+                if not in_outage:
+                    log.warning("MQTT broker %s unavailable (%s); retrying with backoff up to "
+                                "%g s", self.broker_url, exc, self.backoff.cap)
+                    in_outage = True
+                else:
+                    log.debug("reconnect to %s failed (%s); next try in %.1f s",
+                              self.broker_url, exc, delay)
+                await asyncio.sleep(delay)
