@@ -33,7 +33,7 @@ def payload(device, pick_id, ts=None, ttl_s=25.0, title="Warm Major Groove 132 b
         "data_time": {"start": 0.0, "end": 30.0},
         "track": {"id": "proc-018", "title": title, "valence": 0.4, "arousal": 0.4,
                   "uri": "file:///nonexistent/proc-018.wav", "duration_s": 20.0},
-        "reason": {"trigger": "first", "policy": "match",
+        "reason": {"trigger": "first", "policy": "match", "target": {"valence": 0.4, "arousal": 0.4},
                    "state": {"valence": 0.4, "arousal": 0.4, "status": "ok"},
                    "distance": 0.0, "runners_up": [], "text": "test"},
     }
