@@ -26,6 +26,7 @@ from cardiotune.errors import ConfigError, DataError
 from .. import splits
 from ..data.music import load_soundtracks110
 from .fit import cmer_scores, evaluate_pair, fit_cmer, fit_regressor, regressor_scores
+from .sim_train import similarity_cv
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,11 @@ def _per_session(results: Dict, seeds, folds, model: str) -> Dict:
 
 
 def run(
-    config_path: str, out_dir: Optional[str] = None, resume: bool = False, sweep: bool = True
+    config_path: str,
+    out_dir: Optional[str] = None,
+    resume: bool = False,
+    sweep: bool = True,
+    similarity: bool = True,
 ) -> Dict:
     """Cross-validated CMER-CL vs baselines (+ lambda sweep); writes JSON, PNGs, checkpoint."""
     from tqdm.auto import tqdm
@@ -196,10 +201,57 @@ def run(
         "lambda_sweep": sweep_res,
         "seconds": round(time.time() - t0, 1),
     }
+    if similarity and "similarity" in cfg:
+        st = load_soundtracks110(music_root(cfg))
+        scfg = cfg["similarity"]
+        result["similarity"] = similarity_cv(
+            st.ratings, st.features, st.static.va(0.0, 1.0), st.film, scfg, folds, scfg["seeds"]
+        )
+        result["similarity"]["protocol"] = (
+            "query = discrete-emotion ratings (no ECG with VA labels available), music = librosa "
+            f"features; {folds}-fold CV by film, all pairs among held-out excerpts"
+        )
+    ck_dir = cfg.get("output", {}).get("checkpoint_dir")
+    if ck_dir:
+        _save_final(feat, va, groups, cfg, ck_dir, result)
+    result["seconds"] = round(time.time() - t0, 1)
     with open(os.path.join(out_dir, "retrieval_metrics.json"), "w") as f:
         json.dump(result, f, indent=2)
     _plots(done, sweep_res, out_dir, seeds[0])
     return result
+
+
+def _save_final(feat, va, groups, cfg: Dict, ck_dir: str, result: Dict) -> None:
+    """CMER-CL fitted on all of Soundtracks110 (early stopping on a by-film holdout)."""
+    i_tr, i_va = splits.group_holdout(groups, float(cfg["data"]["val_fraction"]), 0)
+    mu, sd = feat[i_tr].mean(0), feat[i_tr].std(0) + 1e-8
+    z = (feat - mu) / sd
+    model, info = fit_cmer(
+        z[i_tr, None], va[i_tr, None], z[i_va, None], va[i_va, None], cfg["cmer"], 0
+    )
+    os.makedirs(ck_dir, exist_ok=True)
+    torch.save(
+        {
+            "state_dict": model.state_dict(),
+            "config": cfg["cmer"],
+            "feature_mean": mu.tolist(),
+            "feature_std": sd.tolist(),
+            "emotion_input": "[valence, arousal] in [-1, 1], (B, T, 2)",
+            "music_input": "Soundtracks110 librosa summary features (export.music.features), "
+            "(B, T, 25)",
+        },
+        os.path.join(ck_dir, "cmer_cl.pt"),
+    )
+    with open(os.path.join(ck_dir, "metrics.json"), "w") as f:
+        json.dump(
+            {
+                k: result[k]
+                for k in ("protocol", "summary", "mrr_ratio_cmer_over_best_baseline", "similarity")
+                if k in result
+            },
+            f,
+            indent=2,
+        )
 
 
 def _plots(done: Dict, sweep_res: Dict, out_dir: str, seed: int) -> None:

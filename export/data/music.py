@@ -35,8 +35,10 @@ DEAM, the column called "arousal" has the larger spread in the 2014 part (ids 10
 sd 1.30 vs 0.99) but the smaller one in the 2013 part (1.24 vs 1.37) - i.e. the 2013 part
 is the odd one out; (3) by emoMusic's names, Classical is the lowest-arousal genre (3.88)
 and Rock the highest (5.51), as expected; with DEAM's names Classical would be the most
-negative-valence genre; (4) the 5 audio clips: loudness ranks the songs exactly like
-emoMusic's arousal (see the evidence script ``export/music/swap_evidence.py``).
+negative-valence genre. (4) The 5 audio clips cannot decide it: they have the same rank
+order in both dimensions, so loudness (Spearman 1.0) tracks both equally; see
+``export/music/swap_evidence.py`` (``cardiotune evaluate music`` re-computes all of this).
+Only the overlapping 2013 part is swapped back; DEAM ids > 1000 are used as released.
 """
 
 from __future__ import annotations
