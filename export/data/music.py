@@ -34,10 +34,11 @@ collected* dynamic ``arousal_cont_average`` r = 0.956 (vs 0.575 with valence); (
 DEAM, the column called "arousal" has the larger spread in the 2014 part (ids 1001-2000:
 sd 1.30 vs 0.99) but the smaller one in the 2013 part (1.24 vs 1.37) - i.e. the 2013 part
 is the odd one out; (3) by emoMusic's names, Classical is the lowest-arousal genre (3.88)
-and Rock the highest (5.51), as expected; with DEAM's names Classical would be the most
-negative-valence genre. (4) The 5 audio clips cannot decide it: they have the same rank
-order in both dimensions, so loudness (Spearman 1.0) tracks both equally; see
-``export/music/swap_evidence.py`` (``cardiotune evaluate music`` re-computes all of this).
+and Rock the highest (5.51), Country the most positive; with DEAM's names Rock would be the
+most positive genre and Country the most energetic. (4) The 5 audio clips cannot decide
+it: they have the same rank order in both dimensions, so loudness (Spearman 1.0) tracks
+both equally. Details: docs/music_va_swap.md; ``export/music/swap_evidence.py``
+(``cardiotune evaluate music``) re-computes all of this.
 Only the overlapping 2013 part is swapped back; DEAM ids > 1000 are used as released.
 """
 
