@@ -45,6 +45,17 @@ def load_config(path: str) -> Dict:
     for key in ("data", "cmer", "baseline"):
         if key not in cfg:
             raise ConfigError(key, None, f"a [{key}] table", path)
+    required = {
+        "data": ("folds", "val_fraction", "seeds"),
+        "cmer": ("lam", "alpha", "d_emb", "music_encoder", "emotion_encoder", "lr", "epochs"),
+        "baseline": ("lr", "epochs"),
+    }
+    for table, keys in required.items():
+        for k in keys:
+            if k not in cfg[table]:
+                raise ConfigError(f"{table}.{k}", None, "a value (see cmer.toml)", path)
+    if not 0.0 <= float(cfg["cmer"]["lam"]) <= 1.0:
+        raise ConfigError("cmer.lam", cfg["cmer"]["lam"], "a number in [0, 1]", path)
     return cfg
 
 

@@ -46,6 +46,11 @@ def load_config(path: str) -> Dict:
     for key in ("data", "model", "ridge"):
         if key not in cfg:
             raise ConfigError(key, None, f"a [{key}] table", path)
+    required = {"data": ("folds", "val_fraction"), "model": ("lr", "epochs"), "ridge": ("alphas",)}
+    for table, keys in required.items():
+        for k in keys:
+            if k not in cfg[table]:
+                raise ConfigError(f"{table}.{k}", None, "a value (see music.toml)", path)
     return cfg
 
 

@@ -145,3 +145,17 @@ def test_cmer_learns_an_informative_pairing():
     for d in ("m2e", "e2m"):
         assert r["cmer"][d]["mrr"] > 2 * chance_mrr(20)
         assert r["regmlp"][d]["mrr"] > chance_mrr(20)
+
+
+def test_config_errors_name_the_key(tmp_path):
+    from cardiotune.export.cmer.train import load_config
+
+    from cardiotune.errors import ConfigError
+
+    p = tmp_path / "c.toml"
+    p.write_text(TINY.format(root=tmp_path, ck=tmp_path).replace("lam = 0.5", "lam = 1.5"))
+    with pytest.raises(ConfigError, match="cmer.lam"):
+        load_config(str(p))
+    p.write_text(TINY.format(root=tmp_path, ck=tmp_path).replace("d_emb = 4\n", ""))
+    with pytest.raises(ConfigError, match="cmer.d_emb"):
+        load_config(str(p))
