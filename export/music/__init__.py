@@ -1,0 +1,1 @@
+"""Music encoder: audio features -> valence/arousal (+ variance) and an embedding."""
