@@ -41,7 +41,7 @@ $(VENV38)/.installed: pyproject.toml setup.py
 	touch $@
 
 test-edge38: $(VENV38)/.installed broker
-	$(VENV38)/bin/python -m pytest -m "not train" tests/edge tests/firmware_bridge tests/cardiotune
+	$(VENV38)/bin/python -m pytest -m "not train" $(wildcard tests/edge tests/firmware_bridge tests/cardiotune)
 
 clean:
 	rm -rf $(VENV) $(VENV38) build *.egg-info
