@@ -75,6 +75,11 @@ class LegacyTextDecoder:
         self._rate = _Rate(window_s)
 
     @property
+    def samples(self) -> int:
+        """Samples decoded so far."""
+        return self._n
+
+    @property
     def fs(self) -> float:
         est = self._rate.rate()
         return est if est is not None else self.fs_hint
