@@ -30,7 +30,9 @@ async def _unplug_cycles(link, cycles, down_s=0.05):
         async with SerialSource(link) as src, Collector(src) as col:
             for _ in range(cycles):
                 t_data = time.monotonic()
-                await col.wait_for(lambda: any(t > t_data for t, _ in col.items[-3:]), what="data")
+                await col.wait_for(
+                    lambda t_data=t_data: any(t > t_data for t, _ in col.items[-3:]), what="data"
+                )
                 n_disc = src.status.disconnects
                 t0 = time.monotonic()
                 sim.unplug()
@@ -52,7 +54,6 @@ async def _unplug_cycles(link, cycles, down_s=0.05):
                 )
                 resume.append(col.items[-1][0] - t1)
             items = [it for _, it in col.items]
-            counts = sim.model._counts
     return detect, resume, items, src, sim_cfg
 
 
