@@ -47,8 +47,8 @@ async def _unplug_cycles(link, cycles, down_s=0.05):
                 sim.replug()
                 n_items = len(col.items)
                 await col.wait_for(
-                    lambda: (
-                        len(col.chunks()) and col.items[-1][0] > t1 and len(col.items) > n_items
+                    lambda t1=t1, n_items=n_items: (
+                        len(col.items) > n_items and col.items[-1][0] > t1 and col.chunks()
                     ),
                     what="data after replug",
                 )
