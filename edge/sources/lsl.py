@@ -124,7 +124,7 @@ class LslSource:
             if self._on_status is not None:
                 self._on_status(self.status)
 
-    async def __aenter__(self) -> "LslSource":
+    async def __aenter__(self) -> LslSource:
         self._wakeup = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"lsl-source {self.pred}"
@@ -141,7 +141,7 @@ class LslSource:
             self._task = None
         self._set_state("closed")
 
-    def __aiter__(self) -> "LslSource":
+    def __aiter__(self) -> LslSource:
         return self
 
     async def __anext__(self) -> Item:

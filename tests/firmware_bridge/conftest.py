@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import tempfile
 
-_CFG = "[ports]\nIPv6 = disable\n\n[multicast]\nResolveScope = machine\n\n[lab]\nKnownPeers = {127.0.0.1}\n"
+_CFG = (
+    "[ports]\nIPv6 = disable\n\n"
+    "[multicast]\nResolveScope = machine\n\n"
+    "[lab]\nKnownPeers = {127.0.0.1}\n"
+)
 
 if "LSLAPICFG" not in os.environ:
     _path = os.path.join(tempfile.mkdtemp(prefix="cardiotune-lsl-"), "lsl_api.cfg")

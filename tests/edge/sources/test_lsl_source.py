@@ -15,10 +15,9 @@ import pytest
 
 pytest.importorskip("pylsl", reason="the lsl extra (pylsl) is not installed")
 
-from serial_helpers import Collector  # noqa: E402
-
 from cardiotune.edge.sources.base import EcgChunk, Gap, RrChunk  # noqa: E402
 from cardiotune.edge.sources.lsl import LslSource, build_predicate  # noqa: E402
+from serial_helpers import Collector  # noqa: E402
 
 OUTLET = os.path.join(os.path.dirname(__file__), "lsl_outlet.py")
 
