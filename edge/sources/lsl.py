@@ -26,6 +26,7 @@ from typing import Callable, Deque, List, Optional, Tuple, Union
 import numpy as np
 
 from cardiotune._imports import import_optional
+from cardiotune.errors import MissingDependencyError
 
 from .base import EcgChunk, Gap, RrChunk
 
@@ -112,7 +113,7 @@ class LslSource:
         self._index = 0
         self._last_t: Optional[float] = None
         self._pending_reason = ""
-        self._lsl = import_optional("pylsl", "lsl", "The LSL source")
+        self._lsl = load_pylsl()
         self._errors = _lsl_errors(self._lsl)
 
     def _set_state(self, state: str) -> None:
@@ -254,6 +255,18 @@ class LslSource:
     def _rr(self, rr_s: np.ndarray, t: np.ndarray, now: float) -> List[Item]:
         self.status.samples += len(rr_s)
         return [RrChunk(rr_s.astype(np.float64), t, now)]
+
+
+def load_pylsl():
+    """pylsl, or an error naming the fix (pylsl < 1.17 ships no liblsl: set PYLSL_LIB)."""
+    try:
+        return import_optional("pylsl", "lsl", "The LSL source")
+    except RuntimeError as exc:
+        raise MissingDependencyError(
+            "pylsl (liblsl binary)",
+            "lsl",
+            f"LSL ({exc}); point PYLSL_LIB at a liblsl.so, e.g. from pylsl>=1.17,",
+        ) from exc
 
 
 def _units(info, channel: int, is_rr: bool) -> Tuple[float, float]:

@@ -13,7 +13,12 @@ import uuid
 import numpy as np
 import pytest
 
-pytest.importorskip("pylsl", reason="the lsl extra (pylsl) is not installed")
+try:
+    import pylsl  # noqa: F401
+except ImportError:
+    pytest.skip("the lsl extra (pylsl) is not installed", allow_module_level=True)
+except RuntimeError as exc:  # pylsl < 1.17 without a liblsl binary (see conftest.py)
+    pytest.skip(f"pylsl is installed but liblsl is not loadable: {exc}", allow_module_level=True)
 
 from cardiotune.edge.sources.base import EcgChunk, Gap, RrChunk  # noqa: E402
 from cardiotune.edge.sources.lsl import LslSource, build_predicate  # noqa: E402
