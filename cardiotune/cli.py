@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "train",
     "export",
     "eval",
+    "firmware",
+    "bridge",
 ]
 
 
