@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("serial", reason="the serial extra (pyserial) is not installed")
 try:
-    import pylsl
+    import pylsl  # noqa: F401
 except ImportError:
     pytest.skip("the lsl extra (pylsl) is not installed", allow_module_level=True)
 except RuntimeError as exc:
