@@ -38,7 +38,7 @@ U32 = 1 << 32
 
 @dataclass
 class LinkCounters:
-    chunks: int = 0
+    chunks: int = 0  # DATA frames used (binary) or decoded reads (text)
     samples: int = 0
     gaps: int = 0
     missing_samples: int = 0
@@ -86,6 +86,7 @@ class BinaryLink:
         self._out_index = 0  # our contiguous numbering (gaps included)
         self._fs = 0.0
         self._pending_reason = ""  # why the next discontinuity happened, if known
+        self._run = None  # samples of contiguous frames not yet made into a chunk
 
     # ---- connection events from the I/O layer ----
     def on_disconnect(self) -> None:
@@ -123,7 +124,8 @@ class BinaryLink:
                     self._data(f, t, out)
             elif isinstance(item, StreamRestart) and item.stream == self.stream:
                 self._pending_reason = self._pending_reason or "device restarted"
-        return _merge(out)
+        self._flush(out)
+        return out
 
     def _restart(self) -> None:
         self._idx = _Unwrap()
@@ -160,10 +162,18 @@ class BinaryLink:
             reason = self._pending_reason or "frames lost on the link"
             self._gap(self._next_t, t_first, idx - self._next_dev_index, reason, out)
         self._pending_reason = ""
-        scale, offset = self._scale()
-        raw = np.asarray(f.samples[self.channel :: f.channels], dtype=np.float64)
-        mv = ((raw - offset) * (scale / 1000.0)).astype(np.float32)
-        out.append(EcgChunk(mv, fs, t_first, self._out_index, t_host, f.lead_off))
+        run = self._run
+        scale = self._scale()
+        if run is not None and (run[4] != f.lead_off or run[1] != fs or run[5] != scale):
+            self._flush(out)
+            run = None
+        if run is None:  # contiguous frames of one push become one chunk (bulk conversion)
+            run = self._run = [[], fs, t_first, self._out_index, f.lead_off, scale, t_host]
+        if f.channels == 1:
+            run[0].extend(f.samples)
+        else:
+            run[0].extend(f.samples[self.channel :: f.channels])
+        run[6] = t_host
         self._out_index += n
         self.counters.chunks += 1
         self.counters.samples += n
@@ -171,7 +181,16 @@ class BinaryLink:
         self._next_t = t_first + n / fs
         self._fs = fs
 
+    def _flush(self, out: List[Item]) -> None:
+        if self._run is None:
+            return
+        raw, fs, t_first, first, lead_off, (scale, offset), t_host = self._run
+        self._run = None
+        mv = ((np.asarray(raw, dtype=np.float64) - offset) * (scale / 1000.0)).astype(np.float32)
+        out.append(EcgChunk(mv, fs, t_first, first, t_host, lead_off))
+
     def _gap(self, t_start: float, t_end: float, n: int, reason: str, out: List[Item]) -> None:
+        self._flush(out)
         out.append(Gap(t_start, t_end, n, reason))
         self._out_index += n
         self.counters.gaps += 1
@@ -222,44 +241,3 @@ class TextLink:
             self.counters.chunks += 1
             self.counters.samples += len(mv)
         return out
-
-
-def _merge(items: List[Item]) -> List[Item]:
-    """Join contiguous chunks with the same lead-off state (bulk parsing, fewer objects)."""
-    out: List[Item] = []
-    run: List[EcgChunk] = []
-
-    def flush():
-        if len(run) == 1:
-            out.append(run[0])
-        elif run:
-            a = run[0]
-            out.append(
-                EcgChunk(
-                    np.concatenate([c.samples for c in run]),
-                    a.fs,
-                    a.t_first,
-                    a.first_index,
-                    run[-1].received,
-                    a.lead_off,
-                )
-            )
-        run.clear()
-
-    for it in items:
-        if (
-            isinstance(it, EcgChunk)
-            and run
-            and it.lead_off == run[0].lead_off
-            and it.fs == run[0].fs
-            and it.first_index == run[-1].first_index + len(run[-1].samples)
-        ):
-            run.append(it)
-            continue
-        flush()
-        if isinstance(it, EcgChunk):
-            run.append(it)
-        else:
-            out.append(it)
-    flush()
-    return out
