@@ -1,6 +1,7 @@
 """Serial link benchmark: decoder throughput, and serial-to-event latency through a real pty.
 
-    python bench/serial_bench.py [--frames 200000] [--seconds 10] [--out bench/results/serial_bench.json]
+    python bench/serial_bench.py [--frames 200000] [--seconds 10] [--burst 20000]
+                                 [--out bench/results/serial_bench.json]
 
 1. Decoder throughput on one core: Decoder.feed over 64 KiB chunks (frames/s, MB/s), the
    full BinaryLink (decode + mV conversion + clock mapping -> EcgChunk), and the legacy
@@ -21,13 +22,11 @@ import json
 import os
 import platform
 import sys
-import threading
 import time
 import tty
 from pathlib import Path
 
 import numpy as np
-
 from cardiotune.firmware_bridge.protocol import (
     ChannelInfo,
     DataFrame,
@@ -239,7 +238,8 @@ def main() -> None:
     print(
         f"decoder: {tp['decoder_frames_per_s']:,.0f} frames/s, {tp['decoder_MB_per_s']:.1f} MB/s "
         f"({tp['bytes'] / tp['frames']:.0f} B/frame, 10 int16 samples); full link -> EcgChunk: "
-        f"{tp['link_frames_per_s']:,.0f} frames/s; legacy text: {tp['legacy_text_samples_per_s']:,.0f} samples/s"
+        f"{tp['link_frames_per_s']:,.0f} frames/s; "
+        f"legacy text: {tp['legacy_text_samples_per_s']:,.0f} samples/s"
     )
     for mode in ("paced", "burst"):
         for name, fn in (
