@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from cardiotune.firmware_bridge import protocol as p
 
 ROOT = Path(__file__).resolve().parents[2]
