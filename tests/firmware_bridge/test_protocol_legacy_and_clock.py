@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import pytest
-
 from cardiotune.firmware_bridge import protocol as p
 
 
