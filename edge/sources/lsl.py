@@ -7,7 +7,8 @@ stream (-> ``RrChunk``), selected by name, type and/or source_id.
 
 Non-blocking throughout: a ``ContinuousResolver`` finds the stream, the inlet is polled
 with ``pull_chunk(timeout=0)``. Timestamps are LSL-time-corrected (``proc_clocksync``)
-and mapped onto the host monotonic clock. The backlog is flushed on connect. When the
+and mapped onto the host monotonic clock. The outlet's backlog is flushed on the first
+connect; after a reconnect it is kept (what the restarted outlet sent while we were away). When the
 outlet goes away (lost, or silent for ``stall_s``) the inlet is dropped and the stream is
 resolved again - by its source_id once known, so a restarted outlet is picked up without
 restarting the runtime - and the missing stretch is yielded as a ``Gap`` with its
@@ -199,7 +200,11 @@ class LslSource:
                 # the first clock-offset estimate: until it exists, clock-synced pulls hold data
                 await loop.run_in_executor(None, inlet.time_correction, 5.0)
                 self.source_id = self.source_id or self.info.source_id() or None
-                inlet.flush()  # no backlog: what is yielded is live
+                if self.status.connects == 0:
+                    # first connection: drop the outlet's history, what is yielded is live.
+                    # On a reconnect the backlog is what the restarted outlet sent while we
+                    # were away: keep it (minus any overlap), so the gap is the real outage.
+                    inlet.flush()
                 self.status.connects += 1
                 await self._stream(inlet, offset)
             except self._errors as exc:
@@ -238,6 +243,11 @@ class LslSource:
     def _ecg(self, mv: np.ndarray, t: np.ndarray, fs: float, now: float) -> List[Item]:
         out: List[Item] = []
         if self._last_t is not None:
+            keep = t > self._last_t + 0.5 / fs  # a reconnect's backlog may overlap
+            if not keep.all():
+                mv, t = mv[keep], t[keep]
+                if not len(t):
+                    return out
             dt = t[0] - self._last_t
             if dt > self.gap_factor / fs:
                 n = max(int(round(dt * fs)) - 1, 0)
