@@ -131,6 +131,8 @@ class LslSource:
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"lsl-source {self.pred}"
         )
+        # wake a waiting consumer if the task dies: its error must surface, not hang
+        self._task.add_done_callback(lambda _t: self._wakeup.set())
         return self
 
     async def __aexit__(self, *exc) -> None:

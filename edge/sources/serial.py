@@ -115,6 +115,8 @@ class SerialSource:
         self._task = asyncio.get_running_loop().create_task(
             self._run(), name=f"serial-source {self.port}"
         )
+        # wake a waiting consumer if the task dies: its error must surface, not hang
+        self._task.add_done_callback(lambda _t: self._wakeup.set())
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -196,7 +198,13 @@ class SerialSource:
             self.status.bytes_in += len(data)
             if self.status.state != "streaming":
                 self._set_state("streaming")
-            self._emit(self.link.push(data, now))
+            try:
+                items = self.link.push(data, now)
+            except Exception as exc:  # a bug in parsing: end the task with it, never hide it
+                if not lost.done():
+                    lost.set_exception(exc)
+                return
+            self._emit(items)
 
         self.status.connects += 1
         self._set_state("connected")

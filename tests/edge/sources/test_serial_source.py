@@ -172,3 +172,19 @@ def test_port_that_never_appears_keeps_retrying_and_closes_cleanly(tmp_path):
 def test_bad_protocol_name():
     with pytest.raises(ValueError, match="'binary' or 'text'"):
         SerialSource("/dev/null", protocol="json")
+
+
+def test_a_bug_in_the_reader_surfaces_in_the_consumer(tmp_path):
+    async def main():
+        async with PtySimulator(SimConfig(**CFG), link=str(tmp_path / "tty")) as sim:
+            async with SerialSource(sim.path) as src:
+
+                def broken(data, t):
+                    raise RuntimeError("parser bug")
+
+                src.link.push = broken
+                async for _ in src:
+                    pass
+
+    with pytest.raises(RuntimeError, match="parser bug"):
+        asyncio.run(asyncio.wait_for(main(), 10))
