@@ -399,13 +399,15 @@ class Decoder:
             tr = self._trackers.get(frame.stream)
             if tr is None:
                 tr = self._trackers[frame.stream] = SequenceTracker(frame.stream)
-            before = (tr.gaps, tr.lost, tr.duplicates, tr.reordered, tr.restarts)
+            n_events = len(out)
             keep = tr.push(frame.seq, bool(frame.flags & Flags.SYNC), out)
-            st.gaps += tr.gaps - before[0]
-            st.lost += tr.lost - before[1]
-            st.duplicates += tr.duplicates - before[2]
-            st.reordered += tr.reordered - before[3]
-            st.restarts += tr.restarts - before[4]
+            if len(out) != n_events:  # something happened: refresh the totals
+                trs = self._trackers.values()
+                st.gaps = sum(t.gaps for t in trs)
+                st.lost = sum(t.lost for t in trs)
+                st.duplicates = sum(t.duplicates for t in trs)
+                st.reordered = sum(t.reordered for t in trs)
+                st.restarts = sum(t.restarts for t in trs)
             if not keep:
                 return
         st.frames += 1
