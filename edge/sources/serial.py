@@ -48,6 +48,7 @@ class LinkState:
     stalls: int = 0
     dropped_items: int = 0  # queue overflow (policy: drop oldest)
     bytes_in: int = 0
+    last_disconnect: str = ""  # why the port was last lost ("end of file", "read error: EIO")
 
 
 class SerialSource:
@@ -216,6 +217,7 @@ class SerialSource:
             while True:
                 try:
                     reason = await asyncio.wait_for(asyncio.shield(lost), timeout=self.stall_s / 2)
+                    self.status.last_disconnect = reason
                     log.warning("serial %s: disconnected (%s)", self.port, reason)
                     return
                 except asyncio.TimeoutError:
