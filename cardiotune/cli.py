@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "bench",
     "train",
     "eval",
+    "firmware",
+    "bridge",
 ]
 
 

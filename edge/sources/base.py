@@ -8,6 +8,7 @@ Times are seconds on the source clock (device timestamps mapped onto the host's
 monotonic clock for live sources; session time for replays). ``received`` is the host
 monotonic time at which the chunk entered the process, used only for latency figures.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

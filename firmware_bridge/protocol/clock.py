@@ -1,0 +1,67 @@
+"""Map a device's sample clock onto the host's monotonic clock, drift-corrected. Pure logic.
+
+Each observation is (device time of a frame's last sample, host time the frame arrived).
+Arrival is never earlier than sampling, so the *lower envelope* of host - device is the
+clock offset plus the smallest latency. The envelope is kept as per-block minima (one
+block per ``block_s`` of device time); a least-squares line through the block minima
+gives offset and drift (ppm), and ``to_host`` maps any device time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Deque, Optional, Tuple
+
+__all__ = ["ClockMapper"]
+
+
+class ClockMapper:
+    def __init__(self, block_s: float = 2.0, n_blocks: int = 30):
+        self.block_s = block_s
+        self._blocks: Deque[Tuple[float, float]] = deque(maxlen=n_blocks)  # (t_dev, min offset)
+        self._cur: Optional[Tuple[float, float, float]] = None  # (block start, t_dev, offset)
+        self._fit: Optional[Tuple[float, float, float]] = None  # (t_ref, offset at t_ref, slope)
+
+    def reset(self) -> None:
+        self._blocks.clear()
+        self._cur = None
+        self._fit = None
+
+    @property
+    def drift_ppm(self) -> float:
+        return self._fit[2] * 1e6 if self._fit else 0.0
+
+    def observe(self, t_dev: float, t_host: float) -> None:
+        off = t_host - t_dev
+        cur = self._cur
+        if cur is None or t_dev - cur[0] >= self.block_s or t_dev < cur[0]:
+            if cur is not None:
+                self._blocks.append((cur[1], cur[2]))
+            self._cur = (t_dev, t_dev, off)
+            self._refit()
+        elif off < cur[2]:
+            self._cur = (cur[0], t_dev, off)
+            if not self._blocks:
+                self._refit()
+
+    def _refit(self) -> None:
+        pts = list(self._blocks)
+        if self._cur is not None:
+            pts.append((self._cur[1], self._cur[2]))
+        if len(pts) < 3:
+            t, o = min(pts, key=lambda p: p[1])
+            self._fit = (t, o, 0.0)
+            return
+        mt = sum(p[0] for p in pts) / len(pts)
+        mo = sum(p[1] for p in pts) / len(pts)
+        var = sum((p[0] - mt) ** 2 for p in pts)
+        slope = sum((p[0] - mt) * (p[1] - mo) for p in pts) / var if var > 0 else 0.0
+        # shift the line down onto the envelope: no observation lies below it
+        lift = min(p[1] - (mo + slope * (p[0] - mt)) for p in pts)
+        self._fit = (mt, mo + lift, slope)
+
+    def to_host(self, t_dev: float) -> float:
+        if self._fit is None:
+            raise ValueError("to_host() before any observe(): no device/host time pair yet")
+        t_ref, o_ref, slope = self._fit
+        return t_dev + o_ref + slope * (t_dev - t_ref)
