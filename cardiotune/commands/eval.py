@@ -5,7 +5,7 @@ Each evaluation lives in its own module ``cardiotune.commands.eval_<name>`` with
 """
 import importlib
 
-EVAL_MODULES = []  # e.g. "rpeaks", "speech", "music", "retrieval", "ecg"
+EVAL_MODULES = ["speech", "ecg"]  # e.g. "rpeaks", "music", "retrieval"
 
 
 def register(sub):
