@@ -115,10 +115,12 @@ def _field(obj, name: str, where: str):
 
 
 def _cells(x, n: Optional[int], where: str) -> list:
-    arr = np.atleast_1d(np.asarray(x, dtype=object) if not isinstance(x, np.ndarray) else x)
-    if arr.dtype != object:
-        arr = np.array([x], dtype=object) if n == 1 else arr
-    items = list(arr.ravel())
+    """Items of a MATLAB cell array loaded with ``squeeze_me`` (a 1-cell array arrives as
+    its content, so anything that is not an object array is one cell)."""
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        items = list(x.ravel())
+    else:
+        items = [x]
     if n is not None and len(items) != n:
         raise DataError(f"{where}: expected {n} cells, found {len(items)}")
     return items
