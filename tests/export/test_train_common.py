@@ -6,8 +6,9 @@ import pytest
 pytestmark = pytest.mark.train
 torch = pytest.importorskip("torch")
 
-from cardiotune.errors import ConfigError  # noqa: E402
 from cardiotune.export.train_common import LoopConfig, fit, load_toml_section, seed_everything  # noqa: E402
+
+from cardiotune.errors import ConfigError  # noqa: E402
 
 
 def _problem(seed=0):
@@ -38,7 +39,9 @@ def test_resume_gives_the_same_weights_as_one_run(tmp_path):
     m2, o2, s2, b2, v2, r2 = _problem()
     fit(m2, o2, s2, b2, v2, LoopConfig(epochs=3, patience=10, progress=False), r2, ck)
     m3, o3, s3, b3, v3, r3 = _problem(seed=99)  # fresh process state; the checkpoint restores it
-    res = fit(m3, o3, s3, b3, v3, LoopConfig(epochs=6, patience=10, progress=False), r3, ck, resume=True)
+    res = fit(
+        m3, o3, s3, b3, v3, LoopConfig(epochs=6, patience=10, progress=False), r3, ck, resume=True
+    )
     assert len(res.history) == 6
     for a, b in zip(m1.state_dict().values(), m3.state_dict().values()):
         torch.testing.assert_close(a, b)
@@ -51,7 +54,9 @@ def test_early_stopping_keeps_best_weights():
     def validate():
         return {"val_loss": next(values)}
 
-    res = fit(model, opt, step, batches, validate, LoopConfig(epochs=7, patience=3, progress=False), rng)
+    res = fit(
+        model, opt, step, batches, validate, LoopConfig(epochs=7, patience=3, progress=False), rng
+    )
     assert res.best_epoch == 1 and res.stopped_early and len(res.history) == 5
 
 

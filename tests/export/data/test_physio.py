@@ -1,12 +1,13 @@
 """DREAMER / AMIGOS / WESAD loaders on fixtures built in the published structures."""
+
 import pickle
 
 import numpy as np
 import pytest
+from cardiotune.export.data.physio import load_amigos, load_dreamer, load_wesad
 from scipy.io import savemat
 
 from cardiotune.errors import DataError
-from cardiotune.export.data.physio import load_amigos, load_dreamer, load_wesad
 
 
 def _cell(items):
@@ -26,20 +27,37 @@ def _dreamer(path, n_subj=3, n_vid=4, swap=False):
         data[0, s] = {
             "Age": 25 + s,
             "Gender": "male",
-            "EEG": {"baseline": _cell([rng.normal(size=(64, 14))] * n_vid),
-                    "stimuli": _cell([rng.normal(size=(128, 14))] * n_vid)},
-            "ECG": {"baseline": _cell([np.full((512, 2), -1.0)] * n_vid),
-                    "stimuli": _cell([np.column_stack([np.arange(256.0) + k, np.zeros(256)])
-                                      for k in range(n_vid)])},
+            "EEG": {
+                "baseline": _cell([rng.normal(size=(64, 14))] * n_vid),
+                "stimuli": _cell([rng.normal(size=(128, 14))] * n_vid),
+            },
+            "ECG": {
+                "baseline": _cell([np.full((512, 2), -1.0)] * n_vid),
+                "stimuli": _cell(
+                    [np.column_stack([np.arange(256.0) + k, np.zeros(256)]) for k in range(n_vid)]
+                ),
+            },
             "ScoreValence": aro if swap else val,
             "ScoreArousal": val if swap else aro,
             "ScoreDominance": np.full((n_vid, 1), 3.0),
         }
-    savemat(str(path), {"DREAMER": {"Data": data, "EEG_SamplingRate": 128, "ECG_SamplingRate": 256,
-                                    "EEG_Electrodes": _cell(["AF3", "F7"]), "noOfSubjects": n_subj,
-                                    "noOfVideoSequences": n_vid, "Disclaimer": "fixture",
-                                    "Provider": "fixture", "Version": "1.0.2",
-                                    "Acknowledgement": "fixture"}})
+    savemat(
+        str(path),
+        {
+            "DREAMER": {
+                "Data": data,
+                "EEG_SamplingRate": 128,
+                "ECG_SamplingRate": 256,
+                "EEG_Electrodes": _cell(["AF3", "F7"]),
+                "noOfSubjects": n_subj,
+                "noOfVideoSequences": n_vid,
+                "Disclaimer": "fixture",
+                "Provider": "fixture",
+                "Version": "1.0.2",
+                "Acknowledgement": "fixture",
+            }
+        },
+    )
 
 
 def test_dreamer_valence_and_arousal_are_not_swapped(tmp_path):
@@ -71,15 +89,23 @@ def _amigos(root, pid=1, n=3):
         x = rng.normal(size=(300, 17))
         x[:, 14] = 1000 + k  # ECG right
         joined.append(x)
-        labels.append(np.array([[7.0, 2.0 + k, 5, 5, 1, 0, 0, 1, 0, 0, 0, 0]]))  # arousal, valence, ...
+        labels.append(
+            np.array([[7.0, 2.0 + k, 5, 5, 1, 0, 0, 1, 0, 0, 0, 0]])
+        )  # arousal, valence, ...
         vids.append(f"{10 + k}")
     labels[-1][0, :2] = np.nan  # an unrated trial
     d = root / f"Data_Preprocessed_P{pid:02d}"
     d.mkdir(parents=True)
     cell = _row
-    savemat(str(d / f"Data_Preprocessed_P{pid:02d}.mat"),
-            {"joined_data": cell(joined), "labels_selfassessment": cell(labels),
-             "labels_ext_annotation": cell([np.zeros((3, 3))] * n), "VideoIDs": cell(vids)})
+    savemat(
+        str(d / f"Data_Preprocessed_P{pid:02d}.mat"),
+        {
+            "joined_data": cell(joined),
+            "labels_selfassessment": cell(labels),
+            "labels_ext_annotation": cell([np.zeros((3, 3))] * n),
+            "VideoIDs": cell(vids),
+        },
+    )
 
 
 def _row(items):
@@ -103,24 +129,50 @@ def test_amigos_columns_and_scales(tmp_path):
 def test_amigos_wrong_columns(tmp_path):
     d = tmp_path / "Data_Preprocessed_P03"
     d.mkdir()
-    savemat(str(d / "Data_Preprocessed_P03.mat"),
-            {"joined_data": _row([np.zeros((10, 5))]), "labels_selfassessment": _row([np.ones((1, 12))]),
-             "VideoIDs": _row(["1"])})
+    savemat(
+        str(d / "Data_Preprocessed_P03.mat"),
+        {
+            "joined_data": _row([np.zeros((10, 5))]),
+            "labels_selfassessment": _row([np.ones((1, 12))]),
+            "VideoIDs": _row(["1"]),
+        },
+    )
     with pytest.raises(DataError, match="17 columns"):
         load_amigos(tmp_path)
 
 
 def _wesad(root, sid="S2"):
     fs = 700
-    label = np.concatenate([np.zeros(10 * fs), np.ones(70 * fs), np.full(65 * fs, 2), np.full(5 * fs, 6),
-                            np.full(30 * fs, 3)]).astype(int)
+    label = np.concatenate(
+        [
+            np.zeros(10 * fs),
+            np.ones(70 * fs),
+            np.full(65 * fs, 2),
+            np.full(5 * fs, 6),
+            np.full(30 * fs, 3),
+        ]
+    ).astype(int)
     n = label.size
-    d = {"signal": {"chest": {"ACC": np.zeros((n, 3)), "ECG": np.arange(n, dtype=float).reshape(-1, 1),
-                              "EMG": np.zeros((n, 1)), "EDA": np.zeros((n, 1)), "Temp": np.zeros((n, 1)),
-                              "Resp": np.zeros((n, 1))},
-                    "wrist": {"ACC": np.zeros((n // 22, 3)), "BVP": np.zeros((n // 11, 1)),
-                              "EDA": np.zeros((n // 175, 1)), "TEMP": np.zeros((n // 175, 1))}},
-         "label": label, "subject": sid}
+    d = {
+        "signal": {
+            "chest": {
+                "ACC": np.zeros((n, 3)),
+                "ECG": np.arange(n, dtype=float).reshape(-1, 1),
+                "EMG": np.zeros((n, 1)),
+                "EDA": np.zeros((n, 1)),
+                "Temp": np.zeros((n, 1)),
+                "Resp": np.zeros((n, 1)),
+            },
+            "wrist": {
+                "ACC": np.zeros((n // 22, 3)),
+                "BVP": np.zeros((n // 11, 1)),
+                "EDA": np.zeros((n // 175, 1)),
+                "TEMP": np.zeros((n // 175, 1)),
+            },
+        },
+        "label": label,
+        "subject": sid,
+    }
     (root / sid).mkdir(parents=True)
     with open(root / sid / f"{sid}.pkl", "wb") as fh:
         pickle.dump(d, fh, protocol=2)

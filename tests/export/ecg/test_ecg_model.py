@@ -19,9 +19,17 @@ def export_and_compare(model, example, path, input_names, output_names, dynamic_
     import onnxruntime as ort
 
     model.eval()
-    torch.onnx.export(model, (example,), str(path), dynamo=False, external_data=False,
-                      opset_version=17, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes)
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        dynamo=False,
+        external_data=False,
+        opset_version=17,
+        input_names=input_names,
+        output_names=output_names,
+        dynamic_axes=dynamic_axes,
+    )
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst = 0.0
     for x in inputs:
@@ -32,6 +40,7 @@ def export_and_compare(model, example, path, input_names, output_names, dynamic_
             assert r.shape == g.shape
             worst = max(worst, float(np.max(np.abs(r - g))))
     return worst
+
 
 SMALL = SynthConfig(calibration_s=120.0, n_phases=4, phase_s=(60.0, 90.0))
 
@@ -56,11 +65,21 @@ def test_short_training_on_synthetic_subjects_beats_mean():
 def test_onnx_export_gru_parity_any_length(tmp_path):
     model = HrvVaNet()
     rng = np.random.default_rng(0)
-    inputs = [rng.normal(size=(b, t, 4)).astype(np.float32) for b, t in ((1, 16), (1, 5), (4, 16), (2, 40))]
+    inputs = [
+        rng.normal(size=(b, t, 4)).astype(np.float32)
+        for b, t in ((1, 16), (1, 5), (4, 16), (2, 40))
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        worst = export_and_compare(model, torch.zeros(1, 16, 4), tmp_path / "ecg.onnx", ["hrv"],
-                                   ["va_mean", "va_logvar"], {"hrv": {0: "batch", 1: "windows"}}, inputs)
+        worst = export_and_compare(
+            model,
+            torch.zeros(1, 16, 4),
+            tmp_path / "ecg.onnx",
+            ["hrv"],
+            ["va_mean", "va_logvar"],
+            {"hrv": {0: "batch", 1: "windows"}},
+            inputs,
+        )
     assert worst < 1e-4
 
 

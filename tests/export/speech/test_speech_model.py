@@ -17,9 +17,17 @@ def export_and_compare(model, example, path, input_names, output_names, dynamic_
     import onnxruntime as ort
 
     model.eval()
-    torch.onnx.export(model, (example,), str(path), dynamo=False, external_data=False,
-                      opset_version=17, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes)
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        dynamo=False,
+        external_data=False,
+        opset_version=17,
+        input_names=input_names,
+        output_names=output_names,
+        dynamic_axes=dynamic_axes,
+    )
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     worst = 0.0
     for x in inputs:
@@ -51,7 +59,10 @@ def _toy(n_per_class=12, n_speakers=6, t=60, m=16, seed=0):
 def test_gaussian_nll_prefers_calibrated_variance():
     target = torch.zeros(1000, 2)
     mean = torch.randn(1000, 2, generator=torch.Generator().manual_seed(0)) * 0.5
-    nll = [float(gaussian_nll(mean, torch.full_like(mean, float(np.log(v))), target)) for v in (0.05, 0.25, 1.0)]
+    nll = [
+        float(gaussian_nll(mean, torch.full_like(mean, float(np.log(v))), target))
+        for v in (0.05, 0.25, 1.0)
+    ]
     assert nll[1] < nll[0] and nll[1] < nll[2]
 
 
@@ -67,7 +78,9 @@ def test_loss_is_finite_and_backpropagates():
 
 def test_short_training_learns_and_beats_chance(tmp_path):
     x, y, va, spk = _toy()
-    cfg = SpeechTrainConfig(epochs=15, patience=15, batch_size=16, lr=3e-3, progress=False, width=16, seed=1)
+    cfg = SpeechTrainConfig(
+        epochs=15, patience=15, batch_size=16, lr=3e-3, progress=False, width=16, seed=1
+    )
     model, res = train_model(x[spk != "s0"], y[spk != "s0"], va[spk != "s0"], spk[spk != "s0"], cfg)
     probs, mean, var = predict(model, x[spk == "s0"])
     acc = float(np.mean(probs.argmax(1) == y[spk == "s0"]))
@@ -75,7 +88,11 @@ def test_short_training_learns_and_beats_chance(tmp_path):
     assert res.history[-1]["train_loss"] < res.history[0]["train_loss"]
     assert (var > 0).all() and np.abs(mean).max() <= 1.0
     scores = binary_scores(probs, y[spk == "s0"])
-    assert set(scores) == {"arousal_balanced_accuracy", "valence_balanced_accuracy", "class7_unweighted_accuracy"}
+    assert set(scores) == {
+        "arousal_balanced_accuracy",
+        "valence_balanced_accuracy",
+        "class7_unweighted_accuracy",
+    }
 
 
 def test_baseline_fits_separable_data():
@@ -87,11 +104,19 @@ def test_baseline_fits_separable_data():
 def test_onnx_export_parity_and_size(tmp_path):
     model = SpeechEmotionNet(n_mels=40, mean=np.zeros(40), std=np.ones(40))
     rng = np.random.default_rng(0)
-    inputs = [rng.normal(size=(b, t, 40)).astype(np.float32) for b, t in ((1, 198), (3, 100), (2, 300))]
+    inputs = [
+        rng.normal(size=(b, t, 40)).astype(np.float32) for b, t in ((1, 198), (3, 100), (2, 300))
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        worst = export_and_compare(model, torch.zeros(1, 198, 40), tmp_path / "speech.onnx", ["logmel"],
-                                   ["logits", "va_mean", "va_logvar"],
-                                   {"logmel": {0: "batch", 1: "frames"}}, inputs)
+        worst = export_and_compare(
+            model,
+            torch.zeros(1, 198, 40),
+            tmp_path / "speech.onnx",
+            ["logmel"],
+            ["logits", "va_mean", "va_logvar"],
+            {"logmel": {0: "batch", 1: "frames"}},
+            inputs,
+        )
     assert worst < 1e-4
     assert (tmp_path / "speech.onnx").stat().st_size <= 1_000_000
