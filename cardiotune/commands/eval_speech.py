@@ -22,7 +22,13 @@ def run(args) -> int:
     if args.data:
         cfg.data_dir = args.data
     r = evaluate_speech(cfg, args.out, folds=args.folds)
-    keys = ("cnn", "baseline_logreg_logmel_stats", "baseline_majority_class", "meets_targets")
+    keys = (
+        "cnn",
+        "cnn_logreg_ensemble",
+        "baseline_logreg_logmel_stats",
+        "baseline_majority_class",
+        "meets_targets",
+    )
     print(json.dumps({k: r[k] for k in keys}, indent=2))
     print(f"wrote {args.out}/speech_eval.json and plots")
     return 0

@@ -48,3 +48,39 @@ class LogRegBaseline:
         f = torch.as_tensor((utterance_stats(x) - self.mu) / self.sd)
         with torch.no_grad():
             return torch.softmax(self.lin(f), 1).numpy()
+
+
+class StatsLogReg(torch.nn.Module):
+    """The fitted baseline as a torch module (so it can join the ONNX graph)."""
+
+    def __init__(self, mu: np.ndarray, sd: np.ndarray, weight, bias):
+        super().__init__()
+        self.register_buffer("mu", torch.as_tensor(mu, dtype=torch.float32))
+        self.register_buffer("sd", torch.as_tensor(sd, dtype=torch.float32))
+        self.lin = torch.nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.lin.weight.copy_(torch.as_tensor(weight))
+            self.lin.bias.copy_(torch.as_tensor(bias))
+
+    def forward(self, x):
+        d = x[:, 1:] - x[:, :-1]
+        f = torch.cat([x.mean(1), x.std(1, unbiased=False), d.mean(1), d.std(1, unbiased=False)], 1)
+        return self.lin((f - self.mu) / self.sd)
+
+
+def baseline_module(b: LogRegBaseline) -> StatsLogReg:
+    return StatsLogReg(b.mu, b.sd, b.lin.weight.detach(), b.lin.bias.detach())
+
+
+class SpeechEnsemble(torch.nn.Module):
+    """CNN + log-mel-statistics logistic regression: class log-probabilities averaged in
+    probability space; VA from the CNN. Same outputs as :class:`SpeechEmotionNet`."""
+
+    def __init__(self, cnn, stats: StatsLogReg):
+        super().__init__()
+        self.cnn, self.stats = cnn, stats
+
+    def forward(self, x):
+        logits, va_mean, va_logvar = self.cnn(x)
+        p = 0.5 * (torch.softmax(logits, 1) + torch.softmax(self.stats(x), 1))
+        return torch.log(p + 1e-8), va_mean, va_logvar

@@ -15,6 +15,7 @@ from ...errors import ConfigError
 from ..data.speech import CATEGORY_VA, EMODB_CLASSES, SpeechCorpus, load_emodb
 from ..splits import assert_disjoint, group_holdout
 from ..train_common import LoopConfig, fit, load_toml_section, seed_everything, write_json
+from .baseline import LogRegBaseline, SpeechEnsemble, StatsLogReg, baseline_module
 from .features import corpus_features
 from .model import SpeechEmotionNet, speech_loss, torch
 
@@ -162,8 +163,10 @@ def train_task(config_path, resume: bool = False) -> Dict:
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, res = train_model(x, y, va, corpus.speakers, cfg, out / "last.ckpt", resume)
+    stats = baseline_module(LogRegBaseline().fit(x, y, len(EMODB_CLASSES)))
     torch.save(
         {
+            "stats_state": dict(stats.state_dict()),
             "config": model.config(),
             "state_dict": model.state_dict(),
             "classes": list(EMODB_CLASSES),
@@ -186,9 +189,15 @@ def train_task(config_path, resume: bool = False) -> Dict:
     return metrics
 
 
-def load_checkpoint(path) -> SpeechEmotionNet:
+def load_checkpoint(path):
+    """The shipped model: :class:`SpeechEnsemble` (CNN + statistics log-reg) when the
+    checkpoint holds both, else the CNN alone."""
     ck = torch.load(path, map_location="cpu", weights_only=False)
     model = SpeechEmotionNet(**ck["config"])
     model.load_state_dict(ck["state_dict"])
+    if "stats_state" in ck:
+        st = ck["stats_state"]
+        stats = StatsLogReg(st["mu"].numpy(), st["sd"].numpy(), st["lin.weight"], st["lin.bias"])
+        model = SpeechEnsemble(model, stats)
     model.eval()
     return model

@@ -93,3 +93,25 @@ def test_mitdb_heart_rate_on_a_real_record():
 
     r = record_hr_errors(mitdb, "101")
     assert r["coverage"] > 0.9 and r["mae_bpm"] < 1.0
+
+
+def test_cli_training_end_to_end_with_resume(tmp_path, monkeypatch):
+    """``cardiotune train ecg``: checkpoint, metrics JSON, and resume to a longer run."""
+    import json
+
+    from cardiotune.cli import main
+
+    monkeypatch.setenv("CARDIOTUNE_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "ck"
+    cfg = tmp_path / "ecg.toml"
+    base = "n_subjects = 5\nseq_len = 6\nhidden = 8\npatience = 5\nprogress = false\n"
+    base += f'out_dir = "{out}"\n'
+    cfg.write_text(f"[ecg]\n{base}epochs = 2\n")
+    assert main(["train", "ecg", "--config", str(cfg)]) == 0
+    m = json.loads((out / "train_metrics.json").read_text())
+    assert len(m["history"]) == 2 and (out / "model.pt").is_file() and (out / "last.ckpt").is_file()
+    cfg.write_text(f"[ecg]\n{base}epochs = 3\n")
+    assert main(["train", "ecg", "--config", str(cfg), "--resume"]) == 0
+    m2 = json.loads((out / "train_metrics.json").read_text())
+    assert [h["epoch"] for h in m2["history"]] == [0, 1, 2]
+    assert m2["history"][:2] == m["history"]

@@ -120,3 +120,30 @@ def test_onnx_export_parity_and_size(tmp_path):
         )
     assert worst < 1e-4
     assert (tmp_path / "speech.onnx").stat().st_size <= 1_000_000
+
+
+def test_baseline_as_torch_module_matches_and_ensemble_exports(tmp_path):
+    from cardiotune.export.speech.baseline import SpeechEnsemble, baseline_module
+
+    x, y, _, _ = _toy(seed=3)
+    base = LogRegBaseline().fit(x, y, 7)
+    mod = baseline_module(base)
+    with torch.no_grad():
+        p = torch.softmax(mod(torch.as_tensor(x)), 1).numpy()
+    np.testing.assert_allclose(p, base.predict_proba(x), atol=1e-5)
+    ens = SpeechEnsemble(SpeechEmotionNet(n_mels=16), mod)
+    probs, _, _ = predict(ens, x)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    inputs = [x[:1], x[:5, :40]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        worst = export_and_compare(
+            ens,
+            torch.as_tensor(x[:1]),
+            tmp_path / "ens.onnx",
+            ["logmel"],
+            ["log_probs", "va_mean", "va_logvar"],
+            {"logmel": {0: "batch", 1: "frames"}},
+            inputs,
+        )
+    assert worst < 1e-4
