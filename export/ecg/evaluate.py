@@ -21,8 +21,8 @@ from ..splits import assert_disjoint
 from ..train_common import write_json
 from ..va_metrics import ccc
 from .mitdb_hr import evaluate_mitdb_hr
-from .synth_data import SynthConfig, make_subjects, sequences
-from .train import EcgTrainConfig, predict, split_subjects, train_model
+from .synth_data import SynthConfig, sequences
+from .train import EcgTrainConfig, load_subjects, predict, train_model
 
 __all__ = ["evaluate_ecg", "ridge_fit"]
 
@@ -50,10 +50,9 @@ def _va_scores(pred: np.ndarray, true: np.ndarray) -> Dict[str, float]:
 
 
 def evaluate_ecg(cfg: EcgTrainConfig, out_dir, mitdb_dir=None) -> Dict:
-    train_seeds, test_seeds = split_subjects(cfg)
+    train_subj, test_subj = load_subjects(cfg)
+    train_seeds, test_seeds = [d.subject for d in train_subj], [d.subject for d in test_subj]
     synth = SynthConfig()
-    train_subj = make_subjects(train_seeds, synth, progress=cfg.progress)
-    test_subj = make_subjects(test_seeds, synth, progress=cfg.progress)
     model, res = train_model(train_subj, cfg, desc="ecg")
     x_tr, va_tr, g_tr = sequences(train_subj, cfg.seq_len)
     x_te, va_te, g_te = sequences(test_subj, cfg.seq_len)
@@ -65,7 +64,7 @@ def evaluate_ecg(cfg: EcgTrainConfig, out_dir, mitdb_dir=None) -> Dict:
     err = np.abs(mean - va_te)
     z = (mean - va_te) / np.sqrt(var)
     result = {
-        "note": NOTE,
+        "note": NOTE if cfg.dataset == "synthetic" else f"held-out real subjects of {cfg.dataset}",
         "train_subjects": train_seeds,
         "test_subjects": test_seeds,
         "n_test_sequences": int(len(va_te)),

@@ -39,7 +39,7 @@ class SynthConfig:
 
 @dataclass
 class SubjectData:
-    subject: int  # the split group (the synthetic subject's seed)
+    subject: object  # the split group: the synthetic seed (int) or a corpus subject id (str)
     features: np.ndarray  # (n_windows, 4) after calibration
     va: np.ndarray  # (n_windows, 2) ground truth valence, arousal at each window's end
     t_end: np.ndarray

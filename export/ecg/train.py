@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
+from ...errors import ConfigError
 from ..splits import assert_disjoint, group_holdout
 from ..train_common import LoopConfig, fit, load_toml_section, seed_everything, write_json
 from .model import HrvVaNet, torch
@@ -25,6 +26,8 @@ __all__ = [
 
 @dataclass
 class EcgTrainConfig:
+    dataset: str = "synthetic"  # or "dreamer", "amigos", "wesad" (read from data_path)
+    data_path: str = ""
     n_subjects: int = 48  # synthetic subjects, seeds 0..n-1
     test_fraction: float = 0.25  # of subjects, held out by ``cardiotune evaluate ecg``
     val_fraction: float = 0.2  # of the training subjects, for early stopping
@@ -100,11 +103,43 @@ def split_subjects(cfg: EcgTrainConfig):
     return seeds[tr].tolist(), seeds[te].tolist()
 
 
+DATASETS = ("synthetic", "dreamer", "amigos", "wesad")
+
+
+def load_subjects(cfg: EcgTrainConfig) -> Tuple[List[SubjectData], List[SubjectData]]:
+    """(train subjects, test subjects), split by subject. ``dataset = "synthetic"`` generates
+    them; the real corpora are read from ``data_path`` in their published formats."""
+    if cfg.dataset == "synthetic":
+        train_seeds, test_seeds = split_subjects(cfg)
+        synth = SynthConfig()
+        return (
+            make_subjects(train_seeds, synth, progress=cfg.progress),
+            make_subjects(test_seeds, synth, progress=cfg.progress),
+        )
+    if cfg.dataset not in DATASETS:
+        raise ConfigError("ecg.dataset", cfg.dataset, f"one of {DATASETS}")
+    if not cfg.data_path:
+        raise ConfigError("ecg.data_path", cfg.data_path, f"the path of the {cfg.dataset} data")
+    from ..data import physio
+    from .real_data import subjects_from_corpus
+
+    loader = {
+        "dreamer": physio.load_dreamer,
+        "amigos": physio.load_amigos,
+        "wesad": physio.load_wesad,
+    }
+    subjects = subjects_from_corpus(loader[cfg.dataset](cfg.data_path))
+    ids = np.array([d.subject for d in subjects])
+    tr, te = group_holdout(ids, cfg.test_fraction, seed=cfg.seed)
+    return [subjects[i] for i in tr], [subjects[i] for i in te]
+
+
 def train_task(config_path, resume: bool = False) -> Dict:
     """Train the shipped model on the training subjects (never the evaluation's test subjects)."""
     cfg = EcgTrainConfig.from_toml(config_path)
-    train_seeds, test_seeds = split_subjects(cfg)
-    subjects = make_subjects(train_seeds, SynthConfig(), progress=cfg.progress)
+    subjects, test_subjects = load_subjects(cfg)
+    train_seeds = [d.subject for d in subjects]
+    test_seeds = [d.subject for d in test_subjects]
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model, res = train_model(subjects, cfg, out / "last.ckpt", resume)

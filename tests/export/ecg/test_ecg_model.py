@@ -115,3 +115,61 @@ def test_cli_training_end_to_end_with_resume(tmp_path, monkeypatch):
     m2 = json.loads((out / "train_metrics.json").read_text())
     assert [h["epoch"] for h in m2["history"]] == [0, 1, 2]
     assert m2["history"][:2] == m["history"]
+
+
+def test_real_corpus_path_on_a_dreamer_fixture_with_synthetic_ecg(tmp_path):
+    """DREAMER.mat built in the published structure, holding synthetic ECG at 256 Hz."""
+    from cardiotune.edge.synthetic.ecg import Phase, synthesize_session
+    from cardiotune.export.data.physio import load_dreamer
+    from cardiotune.export.ecg.real_data import subjects_from_corpus
+    from scipy.io import savemat
+
+    def cell(items):
+        c = np.empty((len(items), 1), dtype=object)
+        for i, v in enumerate(items):
+            c[i, 0] = v
+        return c
+
+    data = np.empty((1, 2), dtype=object)
+    for s in range(2):
+        base = synthesize_session([Phase("rest", 70, 0, -0.6)], fs=256.0, seed=s).ecg_mv
+        stim = [
+            synthesize_session([Phase("v", 80, 0, a)], fs=256.0, seed=10 + s).ecg_mv
+            for a in (-0.5, 0.8)
+        ]
+        data[0, s] = {
+            "ECG": {
+                "baseline": cell([np.column_stack([base, base])] * 2),
+                "stimuli": cell([np.column_stack([x, x]) for x in stim]),
+            },
+            "ScoreValence": np.array([[3.0], [4.0]]),
+            "ScoreArousal": np.array([[2.0], [5.0]]),
+            "ScoreDominance": np.array([[3.0], [3.0]]),
+            "Age": 30,
+            "Gender": "female",
+        }
+    savemat(
+        str(tmp_path / "DREAMER.mat"),
+        {
+            "DREAMER": {
+                "Data": data,
+                "ECG_SamplingRate": 256,
+                "EEG_SamplingRate": 128,
+                "noOfSubjects": 2,
+                "noOfVideoSequences": 2,
+            }
+        },
+    )
+    subjects = subjects_from_corpus(load_dreamer(tmp_path))
+    assert len(subjects) == 2
+    d = subjects[0]
+    assert d.features.shape[1] == 4 and len(d.va) == len(d.features) > 20
+    calm, aroused = d.va[:, 1] < 0, d.va[:, 1] > 0.5
+    assert d.features[aroused, 0].mean() > d.features[calm, 0].mean() + 0.1  # HR up with arousal
+    from cardiotune.export.ecg.train import load_subjects
+
+    cfg = EcgTrainConfig(dataset="dreamer", data_path=str(tmp_path), progress=False)
+    tr, te = load_subjects(cfg)
+    assert len(tr) == 1 and len(te) == 1 and tr[0].subject != te[0].subject
+    with pytest.raises(Exception, match="ecg.dataset"):
+        load_subjects(EcgTrainConfig(dataset="deap", data_path=str(tmp_path)))
