@@ -204,6 +204,26 @@ def train(cfg: Config, out_dir: Path) -> Dict:
     return metrics
 
 
+def train_task(config_path: str, resume: bool = False) -> Dict:
+    """``cardiotune train hrv-va --config configs/train/hrv_va.toml`` (trains in ~10 s; ``resume`` is moot)."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:
+        import tomli as tomllib
+    from cardiotune.errors import ConfigError
+
+    with open(config_path, "rb") as fh:
+        data = tomllib.load(fh)
+    known = set(Config.__dataclass_fields__) | {"out"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(key, data[key], f"one of {sorted(known)}", config_path)
+    out = Path(data.pop("out", str(Path(__file__).resolve().parents[1] / "edge/models/hrv_va")))
+    return train(Config(**data), out)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", type=Path, default=Path(__file__).resolve().parents[1] / "edge/models/hrv_va")

@@ -5,7 +5,7 @@ Each evaluation lives in its own module ``cardiotune.commands.eval_<name>`` with
 """
 import importlib
 
-EVAL_MODULES = ["rpeaks", "music", "retrieval"]
+EVAL_MODULES = ["rpeaks", "speech", "ecg", "music", "retrieval"]
 
 
 def register(sub):

@@ -8,6 +8,7 @@ layouts raise :class:`cardiotune.errors.DataError` naming the file or key expect
 Speech: :mod:`.speech` (EMO-DB, RAVDESS, IEMOCAP). Physiology: :mod:`.physio`
 (DREAMER, AMIGOS, WESAD). Music: :mod:`.music` (another module).
 """
+
 import os
 from pathlib import Path
 
@@ -20,7 +21,9 @@ def data_root() -> Path:
     """The real-data root from ``$CARDIOTUNE_DATA`` (DataError if unset or missing)."""
     val = os.environ.get("CARDIOTUNE_DATA")
     if not val:
-        raise DataError("CARDIOTUNE_DATA is not set: point it at the folder holding speech/, ecg/ ...")
+        raise DataError(
+            "CARDIOTUNE_DATA is not set: point it at the folder holding speech/, ecg/ ..."
+        )
     root = Path(val).expanduser()
     if not root.is_dir():
         raise DataError(f"CARDIOTUNE_DATA={val!r} is not a directory")
@@ -29,7 +32,9 @@ def data_root() -> Path:
 
 def cache_dir(*parts: str) -> Path:
     """Feature cache folder (``$CARDIOTUNE_CACHE`` or ``~/.cache/cardiotune``), never the repo."""
-    base = os.environ.get("CARDIOTUNE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "cardiotune")
+    base = os.environ.get("CARDIOTUNE_CACHE") or os.path.join(
+        os.path.expanduser("~"), ".cache", "cardiotune"
+    )
     path = Path(base, *parts)
     path.mkdir(parents=True, exist_ok=True)
     return path

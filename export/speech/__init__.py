@@ -1,0 +1,2 @@
+"""Speech emotion: log-mel (numpy, shared with the device) -> small CNN -> 7 categories +
+valence/arousal mean and log-variance."""
