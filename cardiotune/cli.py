@@ -20,6 +20,7 @@ from .errors import CardiotuneError
 COMMAND_MODULES = [
     "demo",
     "run",
+    "calibrate",
     "player",
     "bench",
     "train",

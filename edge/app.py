@@ -18,9 +18,9 @@ from .display import LiveView
 from .estimator import OnnxVaEstimator, default_hrv_model_manifest
 from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
-from .pipeline import Pipeline, PipelineConfig
+from .pipeline import PipelineConfig
 from .runtime import RuntimeStats, run_chain
-from .session import load_session
+from .sources.files import load_recording
 from .sources.replay import ReplaySource
 
 __all__ = ["AppResult", "run_app", "pipeline_config"]
@@ -78,19 +78,25 @@ def _summary(stats: RuntimeStats, session, wall_s: float, cpu_s: float, publishe
 
 async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, live_ui: Optional[bool] = None,
                   catalog=None, record_path: Optional[Path] = None) -> AppResult:
-    session = load_session(cfg.get("source.path"))
+    session = load_recording(cfg.get("source.path"), audio_path=cfg.get("source.audio_path") or None,
+                             ecg_channel=cfg.get("source.ecg_channel") or None, fs=cfg.get("source.fs") or None)
     duration = cfg.get("source.duration_s") or None
     if catalog is None:
         from .music.catalog import load_demo_catalog
 
         catalog = load_demo_catalog()
     estimator = OnnxVaEstimator(_manifest_path(cfg))
-    pipeline = Pipeline(session.fs, estimator, list(catalog), pipeline_config(cfg))
+    from .assemble import build_fused_pipeline
+
+    assembled = build_fused_pipeline(cfg, session.fs, estimator, list(catalog), pipeline_config(cfg))
+    pipeline = assembled.pipeline
     source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
     device_id = cfg.get("device.id")
     broker = cfg.get("mqtt.broker")
     status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
-                    "version": estimator.version}, "providers": estimator.providers}
+                    "version": estimator.version}, "providers": estimator.providers,
+                    "voice": assembled.voice_status, "calibration": {"user": assembled.calibration["user"],
+                                                                     "stored": assembled.calibration["stored"]}}
     async with contextlib.AsyncExitStack() as stack:
         if broker == "embedded":
             from .broker import EmbeddedBroker
@@ -122,15 +128,22 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
 
             recorder = stack.enter_context(SessionRecorder(record_path, device_id, session.fs))
         t_wall, t_cpu = time.monotonic(), time.process_time()
+        def on_event(event) -> None:
+            assembled.on_event(event)
+            if view is not None:
+                view.on_event(event)
+
         with (view if view is not None else contextlib.nullcontext()):
             stats = await run_chain(source, pipeline, publisher, device_id,
                                     state_ttl_s=cfg.get("mqtt.state_ttl_s"), queue_size=cfg.get("source.queue_size"),
-                                    overflow="block", on_event=view.on_event if view is not None else None,
-                                    recorder=recorder)
+                                    overflow="block", on_event=on_event, recorder=recorder,
+                                    record_audio=cfg.get("voice.record_audio"))
         wall_s, cpu_s = time.monotonic() - t_wall, time.process_time() - t_cpu
         if not await publisher.flush(timeout_s=5.0):
             log.warning("%d message(s) not delivered: broker unreachable at the end of the run", publisher.backlog)
         summary = _summary(stats, session, wall_s, cpu_s, publisher)
+        summary.update(voice=dict(assembled.voice_status, estimates=stats.voice_estimates,
+                                  audio_chunks=stats.audio_chunks), calibration=assembled.calibration)
         if recorder is not None:
             summary["recording"] = {"path": str(record_path), "error": recorder.error}
     if summary_path is not None:

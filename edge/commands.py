@@ -32,7 +32,8 @@ class CommandHandler:
         self._seen: OrderedDict[str, Dict[str, Any]] = OrderedDict()
         self._remember = remember
         self._commands: Dict[str, Callable[[Dict[str, Any]], str]] = {"set_policy": self._set_policy,
-                                                                      "ping": lambda args: "pong"}
+                                                                      "ping": lambda args: "pong",
+                                                                      "feedback": self._feedback}
         self.accepted = self.rejected = 0
 
     def _ack(self, cmd_id: Optional[str], result: str, reason: str, now: float) -> Dict[str, Any]:
@@ -90,3 +91,12 @@ class CommandHandler:
         policy = make_policy(str(args.get("policy", "")), args.get("goal"), float(ramp))
         self.recommender.set_policy(policy)
         return f"policy set to {policy.describe()}"
+
+    def _feedback(self, args: Dict[str, Any]) -> str:
+        unknown = set(args) - {"kind", "track_id"}
+        if unknown:
+            raise ValueError(f"unknown args {sorted(unknown)}; expected kind, track_id")
+        track = args.get("track_id")
+        if track is not None and not isinstance(track, str):
+            raise ValueError(f"track_id {track!r}: expected a track id string")
+        return self.recommender.feedback(str(args.get("kind", "")), track)

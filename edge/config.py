@@ -56,6 +56,17 @@ def _broker(x) -> bool:
     return True
 
 
+def _goal(x) -> bool:
+    if isinstance(x, str):
+        return x in ("calm", "focus", "energise")
+    return (isinstance(x, list) and len(x) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and -1 <= v <= 1 for v in x))
+
+
+def _unit_interval(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < x <= 1
+
+
 def _int_range(lo, hi) -> Callable[[Any], bool]:
     return lambda x: isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
 
@@ -68,11 +79,14 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
     "source": {
         "kind": ("replay", lambda x: x in ("replay",), "'replay' (serial and lsl sources arrive with firmware_bridge)"),
         "path": ("builtin:demo", lambda x: isinstance(x, str) and x != "",
-                 "'builtin:demo' or a path to a session .npz"),
+                 "'builtin:demo' or a session file: .npz, .xdf, .hea/.dat (WFDB), .edf or .csv"),
         "speed": (1.0, _speed, "a number > 0 (1 = real time) or \"max\""),
         "duration_s": (0.0, _nonneg, "seconds of the session to play, a number >= 0 (0 = all)"),
         "chunk_s": (0.04, _positive, "a number of seconds > 0"),
         "queue_size": (64, _int_range(1, 100_000), "an integer between 1 and 100000"),
+        "audio_path": ("", lambda x: isinstance(x, str), "a sound file replayed as the microphone, or \"\""),
+        "ecg_channel": ("", lambda x: isinstance(x, str), "the ECG channel's label, or \"\" to find it"),
+        "fs": (0.0, _nonneg, "the sample rate of a CSV without a time column, Hz (0 = from the file)"),
     },
     "ecg": {
         "window_s": (20.0, _positive, "a number of seconds > 0"),
@@ -91,6 +105,11 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "min_dwell_s": (15.0, _nonneg, "a number of seconds >= 0"),
         "hysteresis": (0.15, _nonneg, "a VA distance >= 0"),
         "no_repeat": (4, _int_range(0, 1000), "an integer between 0 and 1000"),
+        "ahead_s": (10.0, _nonneg, "seconds before a track's end to pick the next, >= 0"),
+        "skip_penalty": (0.5, _nonneg, "a VA distance added to a skipped track, >= 0"),
+        "like_bonus": (0.3, _nonneg, "a VA distance taken off tracks near a liked one, >= 0"),
+        "like_radius": (0.3, _positive, "a VA distance > 0"),
+        "feedback_half_life_s": (1800.0, _positive, "a number of seconds > 0"),
     },
     "mqtt": {
         "broker": ("embedded", _broker, "\"embedded\" or mqtt://host[:port] / mqtts://host[:port]"),
@@ -101,6 +120,26 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
     },
     "ui": {
         "live": (True, lambda x: isinstance(x, bool), "true or false"),
+    },
+    "policy": {
+        "name": ("match", lambda x: x in ("match", "steer"), "'match' or 'steer'"),
+        "goal": ("calm", _goal, "'calm', 'focus', 'energise' or [valence, arousal] in [-1, 1]"),
+        "ramp_s": (600.0, _positive, "a number of seconds > 0"),
+    },
+    "voice": {
+        "manifest": ("", lambda x: isinstance(x, str), "a speech model manifest.json, or \"\" for ECG only"),
+        "hop_s": (1.0, _positive, "a number of seconds > 0"),
+        "min_speech_frac": (0.5, _unit_interval, "a fraction in (0, 1]"),
+        "max_age_s": (10.0, _positive, "seconds a voice estimate counts after its audio, > 0"),
+        "record_audio": (False, lambda x: isinstance(x, bool), "true or false (raw audio is never recorded "
+                                                               "unless true)"),
+    },
+    "fusion": {
+        "questionable_inflation": (4.0, lambda x: _positive(x) and x >= 1, "a variance factor >= 1"),
+    },
+    "calibration": {
+        "user": ("", lambda x: x == "" or _device_id(x), "\"\" or 1-64 letters, digits, '_' or '-'"),
+        "data_dir": ("", lambda x: isinstance(x, str), "a folder for per-user data, or \"\" for the default"),
     },
 }
 

@@ -47,12 +47,19 @@ class StateEvent:
             return QUESTIONABLE
         return self.va.status
 
+    def payload_extra(self) -> dict:
+        """Fields a richer pipeline adds to the state message (see fused_pipeline)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class PickEvent:
     pick: Pick
     window: HrvWindow
     received: float
+
+    def payload_extra(self) -> dict:
+        return {}
 
 
 Event = Union[StateEvent, PickEvent]
@@ -77,6 +84,10 @@ class Pipeline:
         for window in self.windower.push(out.beats, out.t_decided):
             events.extend(self._on_window(window, chunk.received))
         return events
+
+    def push_audio(self, chunk) -> list:
+        """ECG-only chain: audio is not used (see :class:`.fused_pipeline.FusedPipeline`)."""
+        return []
 
     def _on_window(self, window: HrvWindow, received: float) -> List[Event]:
         self.baseline.update(window)

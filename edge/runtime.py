@@ -15,7 +15,7 @@ from typing import Callable, List, Optional
 from .mqtt.messages import pick_payload, state_payload
 from .mqtt.publisher import MqttPublisher, Outgoing
 from .pipeline import PickEvent, Pipeline, StateEvent
-from .sources.base import EcgChunk, Gap
+from .sources.base import AudioChunk, EcgChunk, Gap
 from .timebase import wall_time
 
 __all__ = ["RuntimeStats", "run_chain", "OVERFLOW_POLICIES"]
@@ -33,6 +33,8 @@ class RuntimeStats:
     picks: int = 0
     dropped_chunks: int = 0
     gaps: int = 0
+    audio_chunks: int = 0
+    voice_estimates: int = 0
     state_log: List[StateEvent] = field(default_factory=list)
     pick_log: List[PickEvent] = field(default_factory=list)
 
@@ -40,7 +42,7 @@ class RuntimeStats:
 async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublisher], device_id: str, *,
                     state_ttl_s: float = 5.0, queue_size: int = 64, overflow: str = "block",
                     on_event: Optional[Callable[[object], None]] = None, keep_log: bool = True,
-                    recorder=None) -> RuntimeStats:
+                    recorder=None, record_audio: bool = False) -> RuntimeStats:
     """Run ``source`` through ``pipeline`` until the source ends; publish on ``publisher``."""
     if overflow not in OVERFLOW_POLICIES:
         raise ValueError(f"overflow={overflow!r}: expected one of {OVERFLOW_POLICIES}")
@@ -65,10 +67,12 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
             payload = state_payload(device_id, seq[kind], wall_time(), state_ttl_s, event.va, event.window,
                                     event.calibrated)
             payload["status"] = event.status
+            payload.update(event.payload_extra())
             qos, retain = 0, False
         else:
             kind, t = "pick", event.pick.t
             payload = pick_payload(device_id, seq[kind], wall_time(), event.pick, event.window.t_start)
+            payload["reason"].update(event.payload_extra())
             qos, retain = 1, True
         seq[kind] += 1
         if recorder is not None:
@@ -87,8 +91,16 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
             log.info("command %s: %s (%s)", ack["id"], ack["result"], ack["reason"])
             publisher.offer(Outgoing(publisher.topics.ack, ack, qos=1, retain=False))
 
+    async def serve_player_events() -> None:
+        from .player_events import PlayerEventHandler
+
+        handler = PlayerEventHandler(pipeline.recommender)
+        while True:
+            handler.handle(await publisher.events.get())
+
     producer = asyncio.ensure_future(produce())
     commands = asyncio.ensure_future(serve_commands()) if publisher is not None else None
+    player_events = asyncio.ensure_future(serve_player_events()) if publisher is not None else None
     try:
         while True:
             item = await queue.get()
@@ -98,6 +110,13 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                 stats.gaps += 1
                 log.warning("data gap %.3f-%.3f s (%d samples): %s", item.t_start, item.t_end, item.n_missing,
                             item.reason)
+                continue
+            if isinstance(item, AudioChunk):
+                # raw audio stops here: only the voice estimates derived from it go on
+                stats.audio_chunks += 1
+                stats.voice_estimates += len(pipeline.push_audio(item))
+                if recorder is not None and record_audio:
+                    recorder.on_audio(item)
                 continue
             if not isinstance(item, EcgChunk):
                 raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk or Gap")
@@ -123,13 +142,14 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                     await asyncio.sleep(0.001)
         await producer
     finally:
-        for task in (producer, commands):
+        for task in (producer, commands, player_events):
             if task is not None and not task.done():
                 task.cancel()
                 try:
                     await task
                 except asyncio.CancelledError:
                     pass
-        if commands is not None and commands.done() and not commands.cancelled() and commands.exception():
-            raise commands.exception()
+        for task in (commands, player_events):
+            if task is not None and task.done() and not task.cancelled() and task.exception():
+                raise task.exception()
     return stats

@@ -29,6 +29,12 @@ class RecordedSession:
     phase_names: Optional[np.ndarray] = None
     phase_starts: Optional[np.ndarray] = None
     name: str = ""
+    # replays of other formats (sources/files.py): all on one session clock, t = 0 at the
+    # first sample of the earliest stream
+    t0: float = 0.0  # session time of ecg_mv[0]
+    audio: Optional[np.ndarray] = None  # mono at 16 kHz, never published
+    audio_t0: float = 0.0  # session time of audio[0]
+    lead_off: Optional[np.ndarray] = None  # bool per ECG sample: electrode off
 
     @property
     def duration_s(self) -> float:

@@ -81,6 +81,8 @@ def pick_payload(device: str, seq: int, ts: float, pick: Pick, window_start: flo
                       "status": pick.state.status},
             "distance": _num(pick.distance),
             "runners_up": [{"id": i, "distance": _num(d)} for i, d in pick.runners_up],
+            "similarity": getattr(pick, "similarity", "va-distance"),
+            "adjustment": _num(getattr(pick, "adjustment", 0.0)),
             "text": (f"nearest track to target V={pick.target[0]:+.2f} A={pick.target[1]:+.2f} "
                      f"(state V={pick.state.valence:+.2f} A={pick.state.arousal:+.2f}, "
                      f"{(pick.policy or {'name': 'match'})['name']}, {pick.trigger}); distance {pick.distance:.2f}"),

@@ -66,6 +66,9 @@ class MqttPublisher:
         # commands received on the cmd topic, for the runtime; bounded, drop-oldest (counted)
         self.inbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
         self.dropped_commands = 0
+        # player events (position, skip, like) on the player topic; bounded, drop-oldest (counted)
+        self.events: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
+        self.dropped_events = 0
 
     async def __aenter__(self) -> MqttPublisher:
         self._task = asyncio.ensure_future(self._run())
@@ -145,6 +148,7 @@ class MqttPublisher:
                     if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
                     await client.subscribe(self.topics.cmd, qos=1)
+                    await client.subscribe(self.topics.player, qos=1)
                     self.connected.set()
                     await self._serve(client)
             except aiomqtt.MqttError as err:
@@ -176,6 +180,12 @@ class MqttPublisher:
     async def _watch(self, client) -> None:
         async for message in client.messages:
             raw = message.payload if isinstance(message.payload, (bytes, bytearray)) else str(message.payload).encode()
+            if message.topic.matches(self.topics.player):
+                if self.events.full():
+                    self.events.get_nowait()
+                    self.dropped_events += 1
+                self.events.put_nowait(bytes(raw))
+                continue
             if self.inbox.full():
                 self.inbox.get_nowait()
                 self.dropped_commands += 1

@@ -63,3 +63,18 @@ class SessionRecorder:
             self._writer.push(self._ids[kind], [t], [json.dumps(payload, separators=(",", ":"))])
         except OSError as err:
             self._fail(err)
+
+    def on_audio(self, chunk) -> None:
+        """Raw microphone audio. The runtime calls this only when the user turned
+        ``voice.record_audio`` on; by default no audio ever reaches a file."""
+        if self.error is not None:
+            return
+        try:
+            if "audio" not in self._ids:
+                self._ids["audio"] = self._writer.add_stream(StreamSpec(
+                    "cardiotune audio", "Audio", 1, float(chunk.fs), "float32", f"{self.device_id}-audio",
+                    ("microphone",), "full scale"))
+            ts = chunk.t_first + np.arange(len(chunk.samples)) / chunk.fs
+            self._writer.push(self._ids["audio"], ts, np.asarray(chunk.samples, dtype=np.float32).reshape(-1, 1))
+        except OSError as err:
+            self._fail(err)

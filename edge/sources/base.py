@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["EcgChunk", "RrChunk", "Gap"]
+__all__ = ["EcgChunk", "RrChunk", "AudioChunk", "Gap"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,17 @@ class RrChunk:
 
     rr_s: np.ndarray  # float64 seconds
     t_beats: np.ndarray  # source time of the beat that ends each interval, s
+    received: float
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Mono microphone audio on the same source clock as the ECG. Never published."""
+
+    samples: np.ndarray  # float32 in [-1, 1]
+    fs: float  # Hz (16000 from the microphone source)
+    t_first: float  # source time of samples[0], s
+    first_index: int
     received: float
 
 

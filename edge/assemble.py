@@ -1,0 +1,88 @@
+"""Build the fused chain from a :class:`RuntimeConfig`: ECG model, optional voice model,
+policy, feedback, stored per-user baseline. Used by :func:`.app.run_app`.
+
+No voice model configured (none is shipped yet) or one that fails to load is a reported
+state, not a crash: the chain runs ECG-only and says why in ``voice_status``.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Dict, Sequence
+
+from cardiotune.errors import ModelError
+
+from .calibration import CalibrationStore
+from .config import RuntimeConfig
+from .fused_pipeline import FusedPipeline, FusionConfig
+from .policy import make_policy
+from .recommender import FeedbackConfig, NearestRecommender
+
+__all__ = ["Assembled", "build_fused_pipeline"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assembled:
+    pipeline: FusedPipeline
+    voice_status: Dict[str, Any]
+    calibration: Dict[str, Any]
+    on_event: Callable[[object], None]  # stores the baseline once calibration completes
+
+
+def _voice(cfg: RuntimeConfig):
+    manifest = cfg.get("voice.manifest")
+    if not manifest:
+        return None, {"status": "not-available", "reason": "no voice model configured (voice.manifest); ECG only"}
+    from .speech.estimator import OnnxSpeechEstimator
+    from .voice import VoiceAnalyzer
+
+    try:
+        est = OnnxSpeechEstimator(Path(manifest).expanduser())
+    except ModelError as exc:
+        log.error("voice model not loaded (%s); running ECG only", exc)
+        return None, {"status": "not-available", "reason": f"voice model not loaded: {exc}"}
+    analyzer = VoiceAnalyzer(est, hop_s=cfg.get("voice.hop_s"), min_speech_frac=cfg.get("voice.min_speech_frac"),
+                             valid_speech_frac=max(cfg.get("voice.min_speech_frac"), 0.8))
+    return analyzer, {"status": "ready", "model": {"name": est.name, "version": est.version},
+                      "providers": est.providers, "record_audio": cfg.get("voice.record_audio")}
+
+
+def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Sequence, pipeline_cfg,
+                         similarity=None) -> Assembled:
+    voice, voice_status = _voice(cfg)
+    user = cfg.get("calibration.user")
+    store = CalibrationStore(cfg.get("calibration.data_dir") or None) if user else None
+    stored = store.load(user) if store is not None else None
+    calibration: Dict[str, Any] = {"user": user or None, "stored": stored is not None}
+    if stored is not None:
+        calibration.update(baseline=stored.baseline.to_dict(), source=stored.source)
+        log.info("using the stored resting baseline of %s (%s)", user, store.path(user))
+    pipeline = FusedPipeline(fs, estimator, tracks, pipeline_cfg, voice=voice,
+                             voice_reason=voice_status.get("reason", ""),
+                             fusion=FusionConfig(cfg.get("voice.max_age_s"), cfg.get("fusion.questionable_inflation")),
+                             baseline=stored.baseline if stored is not None else None)
+    fb = FeedbackConfig(cfg.get("recommender.skip_penalty"), cfg.get("recommender.like_bonus"),
+                        cfg.get("recommender.like_radius"), cfg.get("recommender.feedback_half_life_s"),
+                        cfg.get("recommender.ahead_s"))
+    pipeline.recommender = NearestRecommender(tracks, pipeline_cfg.min_dwell_s, pipeline_cfg.hysteresis,
+                                              pipeline_cfg.no_repeat, similarity=similarity, feedback=fb)
+    policy = cfg.get("policy.name")
+    if policy != "match":
+        goal = cfg.get("policy.goal")
+        pipeline.recommender.set_policy(make_policy(policy, goal if isinstance(goal, str) else list(goal),
+                                                    cfg.get("policy.ramp_s")), repick=False)
+
+    saved = {"done": stored is not None or store is None}
+
+    def on_event(event) -> None:
+        if saved["done"] or not pipeline.baseline.calibrated:
+            return
+        saved["done"] = True
+        path = store.save(user, pipeline.baseline.baseline, f"first {pipeline_cfg.calibration_s:g} s of "
+                          f"{cfg.get('source.path')}", pipeline_cfg.calibration_s)
+        calibration.update(saved_to=str(path), baseline=pipeline.baseline.baseline.to_dict())
+
+    return Assembled(pipeline, voice_status, calibration, on_event)

@@ -1,0 +1,63 @@
+"""The microphone source: 'no input device' is a reported state, and the audio-thread
+hand-over is a bounded drop-oldest queue with a counter."""
+import asyncio
+import threading
+
+import numpy as np
+import pytest
+from cardiotune.edge.sources.microphone import NO_INPUT_DEVICE, RUNNING, MicrophoneSource
+
+
+def _has_input_device() -> bool:
+    try:
+        import sounddevice as sd
+
+        sd.query_devices(kind="input")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no usable input here
+        return False
+
+
+@pytest.mark.skipif(_has_input_device(), reason="this machine has a microphone; the deviceless path needs none")
+def test_no_input_device_is_a_reported_state_and_the_source_just_ends():
+    async def go():
+        async with MicrophoneSource() as mic:
+            items = [x async for x in mic]
+        return mic, items
+
+    mic, items = asyncio.run(go())
+    assert mic.status == NO_INPUT_DEVICE and items == []
+    assert "sounddevice unavailable" in mic.reason or "no usable input device" in mic.reason
+
+
+def test_callback_blocks_from_another_thread_queue_drop_oldest_and_count():
+    async def go():
+        mic = MicrophoneSource(queue_size=3, block_s=0.01, clock=lambda: 100.0)
+        mic._loop = asyncio.get_event_loop()
+        mic._queue = asyncio.Queue(maxsize=mic.queue_size)
+        mic.status = RUNNING
+        blocks = [np.full((160, 1), k, dtype=np.float32) for k in range(5)]
+
+        def audio_thread():  # what PortAudio does: call back from its own thread
+            for b in blocks:
+                mic._callback(b, 160, None, None)
+
+        th = threading.Thread(target=audio_thread)
+        th.start()
+        th.join()
+        await asyncio.sleep(0.05)  # let call_soon_threadsafe deliver
+        mic.close_input()
+        return mic, [c async for c in mic]
+
+    mic, chunks = asyncio.run(go())
+    # 5 blocks into a queue of 3: the two oldest are gone, counted
+    assert mic.dropped == 2
+    assert [float(c.samples[0]) for c in chunks] == [2.0, 3.0, 4.0]
+    assert [c.first_index for c in chunks] == [320, 480, 640]  # the sample count keeps the gap visible
+    assert chunks[0].fs == 16000.0 and chunks[0].samples.dtype == np.float32
+    assert chunks[1].t_first - chunks[0].t_first == pytest.approx(0.01)
+
+
+def test_bad_settings_are_named():
+    with pytest.raises(ValueError, match="queue_size=0"):
+        MicrophoneSource(queue_size=0)
