@@ -7,11 +7,11 @@ import json
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.app import run_app
 from cardiotune.edge.config import config_from_dict
 from cardiotune.edge.session import load_session
 from cardiotune.edge.sources.files import load_recording
+
 from cardiotune.errors import ConfigError
 
 

@@ -3,7 +3,6 @@ import asyncio
 
 import numpy as np
 import pytest
-
 from cardiotune.edge.session import RecordedSession
 from cardiotune.edge.sources.base import AudioChunk, EcgChunk
 from cardiotune.edge.sources.merge import MergedSource
