@@ -53,6 +53,10 @@ def _voice(cfg: RuntimeConfig):
 def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Sequence, pipeline_cfg,
                          similarity=None) -> Assembled:
     voice, voice_status = _voice(cfg)
+    if similarity is None and cfg.get("recommender.embeddings"):
+        from .music.cmer import load_cmer_similarity
+
+        similarity = load_cmer_similarity(cfg.get("recommender.embeddings"), [t.id for t in tracks])
     user = cfg.get("calibration.user")
     store = CalibrationStore(cfg.get("calibration.data_dir") or None) if user else None
     stored = store.load(user) if store is not None else None

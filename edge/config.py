@@ -110,6 +110,8 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "like_bonus": (0.3, _nonneg, "a VA distance taken off tracks near a liked one, >= 0"),
         "like_radius": (0.3, _positive, "a VA distance > 0"),
         "feedback_half_life_s": (1800.0, _positive, "a number of seconds > 0"),
+        "embeddings": ("", lambda x: isinstance(x, str), "a catalog embeddings.json (CMER-CL similarity), or \"\" "
+                                                         "for VA distance"),
     },
     "mqtt": {
         "broker": ("embedded", _broker, "\"embedded\" or mqtt://host[:port] / mqtts://host[:port]"),
