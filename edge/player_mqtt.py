@@ -6,6 +6,10 @@ message to :class:`~cardiotune.edge.player.PickFilter`. When the broker is unrea
 drops the connection it reconnects with capped exponential backoff and jitter, logging
 one warning per outage (no stack trace) and one line when the broker is back.
 
+While a track plays, the player reports its position on ``cardiotune/v1/<device>/player``
+every ``report_every_s`` (``{"event": "position", ...}``, QoS 0: a lost report is
+replaced by the next), so the device can issue the next pick before the track ends.
+
 Incoming queue: aiomqtt's, bounded at ``max_queued`` messages (overflow policy: aiomqtt
 drops the newest message and logs it). Handling is fast (no blocking I/O in the loop
 except reading a WAV), so it only fills if the publisher floods the topic.
@@ -13,6 +17,7 @@ except reading a WAV), so it only fills if the publisher floods the topic.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import ssl
 import time
@@ -40,7 +45,7 @@ class PickPlayer:
                  on_decision: Optional[Callable[[Decision], None]] = None,
                  clock: Callable[[], float] = time.time,
                  backoff: Optional[Backoff] = None,
-                 max_queued: int = 64):
+                 max_queued: int = 64, report_every_s: float = 5.0):
         self.host, self.port, self.tls = parse_broker_url(broker_url)
         self.broker_url = broker_url
         self.topics = DeviceTopics(device_id)
@@ -55,6 +60,9 @@ class PickPlayer:
         self.counts: Dict[str, int] = {"play": 0, "stale": 0, "duplicate": 0, "invalid": 0,
                                        "play_failed": 0, "connects": 0}
         self._task: Optional[asyncio.Task] = None
+        self.report_every_s = report_every_s
+        self.playing: Optional[Dict[str, Any]] = None  # track id, duration and start of what plays now
+        self.reports = 0
 
     async def __aenter__(self) -> PickPlayer:
         self.connected = asyncio.Event()
@@ -86,6 +94,8 @@ class PickPlayer:
             log.info("%s", decision.message)
             try:
                 self.output.play(decision.pick)
+                track = decision.pick.track
+                self.playing = {"track_id": track.id, "duration_s": track.duration_s, "started": self.clock()}
             except CardiotuneError as exc:  # missing / unreadable audio: skip this pick
                 self.counts["play_failed"] += 1
                 log.warning("cannot play %s: %s", decision.pick.describe(), exc)
@@ -96,6 +106,24 @@ class PickPlayer:
         if self.on_decision is not None:
             self.on_decision(decision)
         return decision
+
+    def position_event(self) -> Optional[Dict[str, Any]]:
+        """The player event for what plays now (None when nothing does or it has ended)."""
+        if self.playing is None:
+            return None
+        pos = self.clock() - self.playing["started"]
+        if pos > self.playing["duration_s"]:
+            return None
+        return {"schema": "cardiotune.player/1", "event": "position", "track_id": self.playing["track_id"],
+                "position_s": round(pos, 3), "duration_s": self.playing["duration_s"]}
+
+    async def _report_positions(self, client) -> None:
+        while True:
+            await asyncio.sleep(self.report_every_s)
+            event = self.position_event()
+            if event is not None:
+                await client.publish(self.topics.player, json.dumps(event).encode(), qos=0)
+                self.reports += 1
 
     async def _run(self) -> None:
         import aiomqtt  # base dependency; imported here so `cardiotune --help` stays light
@@ -115,8 +143,13 @@ class PickPlayer:
                     self.backoff.reset()
                     assert self.connected is not None
                     self.connected.set()
-                    async for message in client.messages:
-                        self.handle(message.payload)
+                    reporter = asyncio.ensure_future(self._report_positions(client))
+                    try:
+                        async for message in client.messages:
+                            self.handle(message.payload)
+                    finally:
+                        reporter.cancel()
+                        await asyncio.gather(reporter, return_exceptions=True)
             except aiomqtt.MqttError as exc:
                 if self.connected is not None:
                     self.connected.clear()
