@@ -129,9 +129,9 @@ class FusedPipeline(Pipeline):
         events: List[Event] = []
         for window in self.windower.push(out.beats, out.t_decided, out.quality):
             events.extend(self._on_window(window, chunk.received))
-        horizon = self.windower._next_end - self.config.window_s  # oldest start a future window can have
-        while self._lead_off and self._lead_off[0][1] < horizon:
-            self._lead_off.popleft()
+            # windows start later and later: spans that ended before this one began are done with
+            while self._lead_off and self._lead_off[0][1] <= window.t_start:
+                self._lead_off.popleft()
         return events
 
     def push_audio(self, chunk: AudioChunk) -> List[ModalityEstimate]:
@@ -165,13 +165,10 @@ class FusedPipeline(Pipeline):
         return raw, ModalityEstimate("ecg", raw.valence, raw.arousal, raw.valence_var, raw.arousal_var,
                                      window.quality, window.t_start, window.t_end, window.reason)
 
-    def _voice_entry(self) -> Optional[ModalityEstimate]:
-        return self.voice_latest
-
     def _on_window(self, window: HrvWindow, received: float) -> List[Event]:
         lead_off = self._lead_off_in(window)
         raw, ecg = self._ecg_estimate(window, lead_off)
-        voice = self._voice_entry()
+        voice = self.voice_latest
         fused = fuse([ecg, voice], now=window.t_end, max_age_s=self.fusion.voice_max_age_s,
                      questionable_inflation=self.fusion.questionable_inflation)
         va = self.smoother.update(window.t_end, fused.as_va_estimate() if fused is not None else None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -226,9 +226,3 @@ def _load_audio_file(path: Path) -> np.ndarray:
     # float64 kept: the same numbers the training features are computed from
     return resample_to(audio.mean(axis=1), int(sr), AUDIO_RATE)
 
-
-def describe(session: RecordedSession) -> Dict[str, object]:
-    d: Dict[str, object] = {"name": session.name, "fs": session.fs, "ecg_s": round(session.duration_s, 3)}
-    if getattr(session, "audio", None) is not None:
-        d["audio_s"] = round(len(session.audio) / AUDIO_RATE, 3)
-    return d
