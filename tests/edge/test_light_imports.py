@@ -14,6 +14,17 @@ MODULES = [
     "cardiotune.edge.mqtt.publisher",
     "cardiotune.edge.display",
     "cardiotune.edge.config",
+    "cardiotune.edge.assemble",
+    "cardiotune.edge.fused_pipeline",
+    "cardiotune.edge.fusion",
+    "cardiotune.edge.voice",
+    "cardiotune.edge.calibration",
+    "cardiotune.edge.player_events",
+    "cardiotune.edge.speech.estimator",
+    "cardiotune.edge.music.cmer",
+    "cardiotune.edge.sources.files",
+    "cardiotune.edge.sources.microphone",
+    "cardiotune.edge.sources.merge",
 ]
 
 
