@@ -6,10 +6,12 @@ Still pure and synchronous (no I/O, no wall clock). Differences from :class:`Pip
   timestamp gaps reach the HRV windows (with their quality segments);
 - each HRV window's ECG estimate is fused (:func:`.fusion.fuse`, precision-weighted) with
   the newest voice estimate that is at most ``voice_max_age_s`` old, then smoothed;
-- a window that overlaps a lead-off span contributes no ECG estimate, and a state to
-  which no modality contributed never produces a pick (it may carry the previous value
-  forward as ``questionable`` until ``stale_after_s``; with the electrodes off it is
-  ``not-available`` at once). So lead-off for 10 s gives zero picks from those windows;
+- a window that overlaps a *lost-signal* span - lead-off reported by the device, or a
+  second the quality stage labels not-available (flat line, saturation, missing samples)
+  - contributes no ECG estimate, and a state to which no modality contributed never
+  produces a pick (it may carry the previous value forward as ``questionable`` until
+  ``stale_after_s``; with the signal lost it is ``not-available`` at once). So lead-off or
+  unusable signal for 10 s gives zero picks from the windows that contain it;
 - every state names each modality's estimate, status and data span (``modalities``) and
   the fused data span; every pick carries that basis in its explanation.
 
@@ -46,12 +48,12 @@ class FusionConfig:
 class FusedStateEvent(StateEvent):
     fused: Optional[FusedEstimate] = None
     modalities: Dict[str, Dict[str, Any]] = field(default_factory=dict)
-    lead_off: bool = False
+    signal_lost: bool = False  # the window overlaps lead-off or unusable ECG
 
     @property
     def status(self) -> str:
         if self.fused is None:
-            if self.lead_off or self.va.status == NOT_AVAILABLE:
+            if self.signal_lost or self.va.status == NOT_AVAILABLE:
                 return NOT_AVAILABLE
             return QUESTIONABLE  # the last estimate carried forward: never valid, never picked on
         return super().status
@@ -110,7 +112,7 @@ class FusedPipeline(Pipeline):
         self.voice_reason = voice_reason if voice is None else ""
         self.fusion = fusion
         self.voice_latest: Optional[ModalityEstimate] = None
-        self._lead_off: Deque[Tuple[float, float]] = deque()
+        self._lost: Deque[Tuple[float, float, str]] = deque()  # (start, end, why) of lost ECG signal
         self.lead_off_s = 0.0
 
     # ------------------------------------------------------------------ inputs
@@ -119,19 +121,19 @@ class FusedPipeline(Pipeline):
         for g0, g1 in out.gaps:
             self.windower.mark_gap(g0, g1, "samples missing")
         if chunk.lead_off:
-            span = (chunk.t_first, chunk.t_first + len(chunk.samples) / chunk.fs)
-            self.lead_off_s += span[1] - span[0]
-            if self._lead_off and abs(self._lead_off[-1][1] - span[0]) < 1.5 / chunk.fs:
-                self._lead_off[-1] = (self._lead_off[-1][0], span[1])
-            else:
-                self._lead_off.append(span)
+            t1 = chunk.t_first + len(chunk.samples) / chunk.fs
+            self.lead_off_s += t1 - chunk.t_first
+            self._mark_lost(chunk.t_first, t1, "electrode lead-off", 1.5 / chunk.fs)
+        for seg in out.quality:
+            if seg.label == NOT_AVAILABLE:
+                self._mark_lost(seg.t_start, seg.t_end, f"signal unusable ({seg.reason})", 1e-6)
         self.n_beats += len(out.beats)
         events: List[Event] = []
         for window in self.windower.push(out.beats, out.t_decided, out.quality):
             events.extend(self._on_window(window, chunk.received))
             # windows start later and later: spans that ended before this one began are done with
-            while self._lead_off and self._lead_off[0][1] <= window.t_start:
-                self._lead_off.popleft()
+            while self._lost and self._lost[0][1] <= window.t_start:
+                self._lost.popleft()
         return events
 
     def push_audio(self, chunk: AudioChunk) -> List[ModalityEstimate]:
@@ -143,16 +145,27 @@ class FusedPipeline(Pipeline):
         return estimates
 
     # ------------------------------------------------------------------ windows
-    def _lead_off_in(self, window: HrvWindow) -> bool:
-        return any(s < window.t_end and e > window.t_start for s, e in self._lead_off)
+    def _mark_lost(self, t0: float, t1: float, why: str, tol: float) -> None:
+        last = self._lost[-1] if self._lost else None
+        if last is not None and last[2] == why and abs(last[1] - t0) < tol:
+            self._lost[-1] = (last[0], t1, why)  # one span per contiguous stretch
+        else:
+            self._lost.append((t0, t1, why))
 
-    def _ecg_estimate(self, window: HrvWindow, lead_off: bool):
+    def _lost_in(self, window: HrvWindow) -> str:
+        """Why the ECG signal was lost somewhere in this window ("" if it was not)."""
+        for s, e, why in self._lost:
+            if s < window.t_end and e > window.t_start:
+                return why
+        return ""
+
+    def _ecg_estimate(self, window: HrvWindow, lost: str):
         self.baseline.update(window)
         baseline = self.baseline.baseline
         nan = math.nan
-        if lead_off:
+        if lost:
             return None, ModalityEstimate("ecg", nan, nan, nan, nan, NOT_AVAILABLE, window.t_start, window.t_end,
-                                          "electrode lead-off in this window")
+                                          f"{lost} in this window")
         if window.quality == NOT_AVAILABLE or baseline is None:
             why = window.reason if window.quality == NOT_AVAILABLE else "no resting baseline yet"
             return None, ModalityEstimate("ecg", nan, nan, nan, nan, NOT_AVAILABLE, window.t_start, window.t_end,
@@ -166,8 +179,8 @@ class FusedPipeline(Pipeline):
                                      window.quality, window.t_start, window.t_end, window.reason)
 
     def _on_window(self, window: HrvWindow, received: float) -> List[Event]:
-        lead_off = self._lead_off_in(window)
-        raw, ecg = self._ecg_estimate(window, lead_off)
+        lost = self._lost_in(window)
+        raw, ecg = self._ecg_estimate(window, lost)
         voice = self.voice_latest
         fused = fuse([ecg, voice], now=window.t_end, max_age_s=self.fusion.voice_max_age_s,
                      questionable_inflation=self.fusion.questionable_inflation)
@@ -184,7 +197,7 @@ class FusedPipeline(Pipeline):
         for name, d in modalities.items():
             d["weight"] = list(fused.weights[name]) if fused is not None and name in fused.weights else [0.0, 0.0]
         state = FusedStateEvent(window, raw, va, self.baseline.calibrated, received, fused=fused,
-                                modalities=modalities, lead_off=lead_off)
+                                modalities=modalities, signal_lost=bool(lost))
         events: List[Event] = [state]
         if state.pickable:
             pick = self.recommender.update(va)

@@ -1,5 +1,7 @@
 """The fused chain on the real demo ECG: lead-off suppresses picks, voice is fused with
 precision weights, a missing voice model is reported, a stored baseline is used at once."""
+import copy
+
 import numpy as np
 import pytest
 from cardiotune.edge.estimator import OnnxVaEstimator
@@ -54,11 +56,26 @@ def test_ten_seconds_of_lead_off_give_zero_picks_from_those_windows(session, est
     states = [e for e in events if isinstance(e, FusedStateEvent)]
     picks = [e for e in events if isinstance(e, FusedPickEvent)]
     hit = [e for e in states if overlaps(e.window, 100, 111)]
-    assert hit and all(e.status == "not-available" and e.lead_off for e in hit)
+    assert hit and all(e.status == "not-available" and e.signal_lost for e in hit)
     assert all(e.modalities["ecg"]["reason"] == "electrode lead-off in this window" for e in hit)
     assert not [p for p in picks if overlaps(p.window, 100, 111)]
     # the test could fail: picks happen every few seconds before and after
     assert [p for p in picks if p.window.t_end < 100] and [p for p in picks if p.window.t_start >= 111]
+
+
+@pytest.mark.parametrize("damage", ["flat", "saturated"])
+def test_ten_seconds_of_unusable_signal_give_zero_picks_from_those_windows(session, estimator, damage):
+    fs = session.fs
+    s = copy.copy(session)
+    s.ecg_mv = session.ecg_mv.copy()
+    s.ecg_mv[int(100 * fs):int(110 * fs)] = 0.0 if damage == "flat" else 30.0  # no lead-off flag this time
+    events = run(FusedPipeline(fs, estimator, TRACKS, CFG), s, 180)
+    states = [e for e in events if isinstance(e, FusedStateEvent) and overlaps(e.window, 100, 110)]
+    picks = [e for e in events if isinstance(e, FusedPickEvent)]
+    assert states and all(e.status == "not-available" for e in states)
+    assert all(e.modalities["ecg"]["reason"].startswith("signal unusable") for e in states)
+    assert not [p for p in picks if overlaps(p.window, 100, 110)]
+    assert [p for p in picks if p.window.t_start >= 110]  # and picking resumes once the signal is back
 
 
 def test_same_signal_without_the_flag_does_pick_in_that_span(session, estimator):
