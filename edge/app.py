@@ -90,7 +90,15 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
 
     assembled = build_fused_pipeline(cfg, session.fs, estimator, list(catalog), pipeline_config(cfg))
     pipeline = assembled.pipeline
-    source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
+    replay = source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
+    mic = None
+    if cfg.get("voice.microphone"):
+        from .sources.merge import MergedSource
+        from .sources.microphone import MicrophoneSource
+
+        dev = cfg.get("voice.device")
+        mic = MicrophoneSource(int(dev) if dev.isdigit() else (dev or None), origin=lambda: replay.started_at)
+        source = MergedSource(source, mic)
     device_id = cfg.get("device.id")
     broker = cfg.get("mqtt.broker")
     status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
@@ -117,7 +125,7 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
             host, port, device_id, queue_size=cfg.get("mqtt.queue_size"),
             backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls, outbox=outbox))
         speed_label = "max" if cfg.speed is None else f"{cfg.speed:g}x"
-        view = LiveView(session, broker, device_id, source.n_samples / session.fs, speed_label,
+        view = LiveView(session, broker, device_id, replay.n_samples / session.fs, speed_label,
                         rich_ok=live_ui if live_ui is not None else None)
         view.publisher = publisher
         if not cfg.get("ui.live"):
@@ -144,6 +152,9 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
         summary = _summary(stats, session, wall_s, cpu_s, publisher)
         summary.update(voice=dict(assembled.voice_status, estimates=stats.voice_estimates,
                                   audio_chunks=stats.audio_chunks), calibration=assembled.calibration)
+        if mic is not None:
+            summary["voice"]["microphone"] = {"status": mic.status, "reason": mic.reason, "dropped": mic.dropped,
+                                              "overflows": mic.overflows}
         if recorder is not None:
             summary["recording"] = {"path": str(record_path), "error": recorder.error}
     if summary_path is not None:

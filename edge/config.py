@@ -133,6 +133,9 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "hop_s": (1.0, _positive, "a number of seconds > 0"),
         "min_speech_frac": (0.5, _unit_interval, "a fraction in (0, 1]"),
         "max_age_s": (10.0, _positive, "seconds a voice estimate counts after its audio, > 0"),
+        "microphone": (False, lambda x: isinstance(x, bool), "true or false (live voice from the default input "
+                                                             "device; needs source.speed = 1)"),
+        "device": ("", lambda x: isinstance(x, str), "an input device name or number, or \"\" for the default"),
         "record_audio": (False, lambda x: isinstance(x, bool), "true or false (raw audio is never recorded "
                                                                "unless true)"),
     },
@@ -182,6 +185,8 @@ def config_from_dict(data: Dict[str, Any], source: Optional[str] = None) -> Runt
             if not check(value):
                 raise ConfigError(f"{section}.{key}", value, expected, source)
             values[section][key] = value
+    if values["voice"]["microphone"] and values["source"]["speed"] != 1:
+        raise ConfigError("voice.microphone", True, "source.speed = 1: a live microphone runs in real time", source)
     ecg = values["ecg"]
     if ecg["hop_s"] > ecg["window_s"]:
         raise ConfigError("ecg.hop_s", ecg["hop_s"], f"at most ecg.window_s ({ecg['window_s']})", source)

@@ -10,7 +10,10 @@ with a ``reason``, and the source yields nothing, so the runtime goes on ECG-onl
 
 Times are on the host monotonic clock (the same clock the live ECG sources map device
 time onto), anchored at the first block and advanced by the sample count, so chunks are
-contiguous; a dropped block shows up as a jump in ``t_first``.
+contiguous; a dropped block shows up as a jump in ``t_first``. With ``origin`` (a callable
+giving the monotonic time of session time 0, e.g. a real-time replay's start) times are
+session times instead, and blocks from before the origin exists are dropped (counted in
+``before_origin``).
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ _END = object()
 
 class MicrophoneSource:
     def __init__(self, device: Optional[Union[int, str]] = None, samplerate: int = 16000, block_s: float = 0.04,
-                 queue_size: int = 50, clock=time.monotonic):
+                 queue_size: int = 50, clock=time.monotonic, origin=None):
         if samplerate <= 0 or not block_s > 0 or queue_size < 1:
             raise ValueError(f"samplerate={samplerate!r}, block_s={block_s!r}, queue_size={queue_size!r}: "
                              "expected positive values")
@@ -52,6 +55,8 @@ class MicrophoneSource:
         self._n = 0
         self._anchor: Optional[float] = None
         self._closed = False
+        self._origin = origin
+        self.before_origin = 0
 
     # ------------------------------------------------------------------ lifecycle
     async def __aenter__(self) -> MicrophoneSource:
@@ -97,7 +102,13 @@ class MicrophoneSource:
     def _deliver(self, block: np.ndarray, received: float) -> None:
         """Event loop: stamp the block and queue it, dropping the oldest when full."""
         if self._anchor is None:
-            self._anchor = received - block.size / self.samplerate
+            zero = 0.0
+            if self._origin is not None:
+                zero = self._origin()
+                if zero is None:  # the session clock has not started yet
+                    self.before_origin += 1
+                    return
+            self._anchor = received - block.size / self.samplerate - zero
         chunk = AudioChunk(block, float(self.samplerate), self._anchor + self._n / self.samplerate, self._n, received)
         self._n += block.size
         if self._queue.full():

@@ -40,6 +40,7 @@ class ReplaySource:
         self.n_samples = n if duration_s is None else min(n, int(round(duration_s * session.fs)))
         self.clock = clock or MonotonicClock()
         self.position_s = 0.0
+        self.started_at: Optional[float] = None  # clock time of session time 0 (live inputs align to it)
         self.audio = getattr(session, "audio", None) if audio else None
         self.audio_chunk = max(int(round(chunk_s * AUDIO_FS)), 1)
 
@@ -70,7 +71,7 @@ class ReplaySource:
         t0 = float(getattr(self.session, "t0", 0.0))
         a0 = float(getattr(self.session, "audio_t0", 0.0))
         lead_off = getattr(self.session, "lead_off", None)
-        start = self.clock.now()
+        start = self.started_at = self.clock.now()
         ecg = self.session.ecg_mv
         for t_end, kind, i, j in self._schedule():
             if self.speed is not None:

@@ -96,3 +96,30 @@ def test_bad_policy_and_voice_settings_are_named():
         config_from_dict({"fusion": {"questionable_inflation": 0.5}})
     with pytest.raises(ConfigError, match="calibration.user"):
         config_from_dict({"calibration": {"user": "../etc"}})
+
+
+def _has_input_device() -> bool:
+    try:
+        import sounddevice as sd
+
+        sd.query_devices(kind="input")
+        return True
+    except Exception:  # noqa: BLE001 - any failure means no usable input here
+        return False
+
+
+@pytest.mark.broker
+@pytest.mark.skipif(_has_input_device(), reason="this machine has a microphone; the deviceless path needs none")
+def test_microphone_without_an_input_device_runs_on_ecg_and_reports_why(mosquitto, device_id, tmp_path):
+    host, port = mosquitto
+    cfg = config(host, port, device_id, tmp_path, source={"speed": 1, "duration_s": 2},
+                 voice={"microphone": True}, calibration={"user": ""})
+    result, _ = run(cfg, host, port, device_id)
+    mic = result.summary["voice"]["microphone"]
+    assert mic["status"] == "no-input-device" and mic["reason"]
+    assert result.summary["ecg_seconds"] == pytest.approx(2.0)
+
+
+def test_microphone_needs_real_time():
+    with pytest.raises(ConfigError, match="voice.microphone"):
+        config_from_dict({"voice": {"microphone": True}, "source": {"speed": "max"}})

@@ -61,3 +61,22 @@ def test_callback_blocks_from_another_thread_queue_drop_oldest_and_count():
 def test_bad_settings_are_named():
     with pytest.raises(ValueError, match="queue_size=0"):
         MicrophoneSource(queue_size=0)
+
+
+def test_with_an_origin_blocks_are_on_the_session_clock_and_early_ones_dropped():
+    origin = {"t": None}
+
+    async def go():
+        mic = MicrophoneSource(queue_size=10, block_s=0.01, clock=lambda: 130.0, origin=lambda: origin["t"])
+        mic._loop = asyncio.get_event_loop()
+        mic._queue = asyncio.Queue(maxsize=mic.queue_size)
+        mic.status = RUNNING
+        mic._deliver(np.zeros(160, np.float32), 129.99)  # before the replay started: no session time yet
+        origin["t"] = 100.0
+        mic._deliver(np.zeros(160, np.float32), 130.0)
+        mic.close_input()
+        return mic, [c async for c in mic]
+
+    mic, chunks = asyncio.run(go())
+    assert mic.before_origin == 1 and len(chunks) == 1
+    assert chunks[0].t_first == pytest.approx(30.0 - 0.01) and chunks[0].first_index == 0
