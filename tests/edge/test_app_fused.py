@@ -4,7 +4,9 @@ config; a missing voice model is reported in the status message; our own recordi
 replays through the XDF reader."""
 import asyncio
 import json
+from pathlib import Path
 
+import jsonschema
 import numpy as np
 import pytest
 from cardiotune.edge.app import run_app
@@ -62,6 +64,9 @@ def test_baseline_is_stored_then_reused_and_policy_and_voice_status_come_from_co
     states = [p for k, p in msgs if k == "state"]
     assert not states[0]["calibrated"] and states[-1]["calibrated"]
     status = [p for k, p in msgs if k == "status" and p["state"] == "online"][0]
+    schemas = Path(__file__).resolve().parents[2] / "edge" / "mqtt" / "schemas"
+    for kind, payload in msgs:
+        jsonschema.validate(payload, json.loads((schemas / f"{kind}.schema.json").read_text()))
     assert status["voice"]["status"] == "not-available" and "voice.manifest" in status["voice"]["reason"]
     assert all(s["modalities"]["voice"]["status"] == "not-available" for s in states)
 
