@@ -64,15 +64,15 @@ def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Seque
     if stored is not None:
         calibration.update(baseline=stored.baseline.to_dict(), source=stored.source)
         log.info("using the stored resting baseline of %s (%s)", user, store.path(user))
-    pipeline = FusedPipeline(fs, estimator, tracks, pipeline_cfg, voice=voice,
-                             voice_reason=voice_status.get("reason", ""),
-                             fusion=FusionConfig(cfg.get("voice.max_age_s"), cfg.get("fusion.questionable_inflation")),
-                             baseline=stored.baseline if stored is not None else None)
     fb = FeedbackConfig(cfg.get("recommender.skip_penalty"), cfg.get("recommender.like_bonus"),
                         cfg.get("recommender.like_radius"), cfg.get("recommender.feedback_half_life_s"),
                         cfg.get("recommender.ahead_s"))
-    pipeline.recommender = NearestRecommender(tracks, pipeline_cfg.min_dwell_s, pipeline_cfg.hysteresis,
-                                              pipeline_cfg.no_repeat, similarity=similarity, feedback=fb)
+    recommender = NearestRecommender(tracks, pipeline_cfg.min_dwell_s, pipeline_cfg.hysteresis,
+                                     pipeline_cfg.no_repeat, similarity=similarity, feedback=fb)
+    pipeline = FusedPipeline(fs, estimator, tracks, pipeline_cfg, voice=voice,
+                             voice_reason=voice_status.get("reason", ""),
+                             fusion=FusionConfig(cfg.get("voice.max_age_s"), cfg.get("fusion.questionable_inflation")),
+                             baseline=stored.baseline if stored is not None else None, recommender=recommender)
     policy = cfg.get("policy.name")
     if policy != "match":
         goal = cfg.get("policy.goal")

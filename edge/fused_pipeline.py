@@ -102,8 +102,10 @@ def _clean(d):
 class FusedPipeline(Pipeline):
     def __init__(self, fs: float, estimator, tracks: Sequence[TrackLike], config: PipelineConfig = PipelineConfig(),
                  t0: float = 0.0, *, voice=None, voice_reason: str = "", fusion: FusionConfig = FusionConfig(),
-                 baseline: Optional[Baseline] = None):
+                 baseline: Optional[Baseline] = None, recommender=None):
         super().__init__(fs, estimator, tracks, config, t0)
+        if recommender is not None:  # e.g. with feedback settings or CMER similarity (assemble.py)
+            self.recommender = recommender
         self.smoother = VaSmoother(q_per_s=config.q_per_s, questionable_inflation=1.0,
                                    stale_after_s=config.stale_after_s)
         if baseline is not None:
