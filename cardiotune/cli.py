@@ -26,6 +26,8 @@ COMMAND_MODULES = [
     "eval",
     "firmware",
     "bridge",
+    "status",
+    "recording",
 ]
 
 

@@ -152,6 +152,14 @@ class XdfWriter:
         if self._clock() - self._last_flush >= self.flush_interval_s:
             self.flush()
 
+    def maybe_flush(self) -> bool:
+        """Flush if the last flush is ``flush_interval_s`` old (called by a timer, so buffered
+        samples reach the file within the interval even when no new sample arrives)."""
+        if self._fd is not None and self._clock() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+            return True
+        return False
+
     def flush(self) -> None:
         for sid, buf in self._streams.items():
             if not buf.timestamps:
