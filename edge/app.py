@@ -127,6 +127,8 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
 
         try:
             settings = MqttSettings.from_section(cfg.values["mqtt"], host, port, tls)
+            if cfg.get("mqtt.broker") == "embedded" and settings.protocol == "auto":
+                settings = settings.with_protocol("3.1.1")  # amqtt speaks 3.1.1 only; skip the v5 attempt
         except ValueError as exc:
             raise ConfigError("mqtt", "<tls/credentials>", str(exc), cfg.source_file) from None
         on_connect = []

@@ -68,7 +68,8 @@ def rows(status: Optional[Dict[str, Any]], metrics: Optional[Dict[str, Any]],
             out.append(("status", "onnxruntime providers", ", ".join(map(str, status.get("providers") or []))))
         rec = status.get("recording")
         if isinstance(rec, dict):
-            out.append(("status", "recording", f"{rec.get('state')}" + (f": {rec['error']}" if rec.get("error") else "")))
+            err = f": {rec['error']}" if rec.get("error") else ""
+            out.append(("status", "recording", f"{rec.get('state')}{err}"))
     if metrics is None:
         out.append(("metrics", "-", "none retained (metrics_interval_s = 0, or an older runtime)"))
         return out

@@ -40,7 +40,7 @@ def discovery_messages(device_id: str, *, prefix: str = "homeassistant", state_t
             "object_id": f"{node}_{key}",
             "state_topic": topics.state,
             # states may carry null (no estimate yet): show "unknown" rather than a fake number
-            "value_template": "{{ value_json.%s if value_json.%s is not none else 'None' }}" % (field, field),
+            "value_template": f"{{{{ value_json.{field} if value_json.{field} is not none else 'None' }}}}",
             "availability_topic": topics.status,
             "availability_template": "{{ value_json.state }}",
             "payload_available": "online",

@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple, Union
 
-from .xdf_writer import (BOUNDARY_UUID, MAGIC, TAG_BOUNDARY, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
-                         TAG_STREAM_FOOTER, TAG_STREAM_HEADER, encode_chunk)
+from .xdf_writer import (
+    BOUNDARY_UUID,
+    MAGIC,
+    TAG_BOUNDARY,
+    TAG_CLOCK_OFFSET,
+    TAG_FILE_HEADER,
+    TAG_SAMPLES,
+    TAG_STREAM_FOOTER,
+    TAG_STREAM_HEADER,
+    encode_chunk,
+)
 
 __all__ = ["RepairReport", "repair_bytes", "repair_file", "XdfRepairError"]
 

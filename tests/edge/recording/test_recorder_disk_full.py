@@ -11,9 +11,9 @@ import time
 import pytest
 from cardiotune.edge.estimator import OnnxVaEstimator
 from cardiotune.edge.metrics import RuntimeMetrics
-from cardiotune.edge.music.catalog import load_demo_catalog
 from cardiotune.edge.mqtt.publisher import MqttPublisher
 from cardiotune.edge.mqtt.topics import DeviceTopics
+from cardiotune.edge.music.catalog import load_demo_catalog
 from cardiotune.edge.observability import metrics_loop
 from cardiotune.edge.pipeline import Pipeline
 from cardiotune.edge.recording.recorder import SessionRecorder

@@ -52,9 +52,8 @@ def fuzz_payloads(rng: random.Random):
                    ).encode(),
         b'{"id": "n8", "schema": "cardiotune.cmd/1", "cmd": "ping", "args": {"a": NaN}}',
     ]
-    for p in fixed:
-        yield p
-    for k in range(60):  # random mutations of a valid command: flipped, cut, duplicated bytes
+    yield from fixed
+    for _ in range(60):  # random mutations of a valid command: flipped, cut, duplicated bytes
         b = bytearray(good)
         for _ in range(rng.randint(1, 6)):
             op, i = rng.random(), rng.randrange(len(b))
@@ -100,12 +99,13 @@ def test_fuzzed_commands_are_rejected_with_a_reason_and_the_runtime_keeps_servin
                 for n, raw in enumerate(fuzz_payloads(rng)):
                     before = len(acks)
                     await c.publish(topics.cmd, raw, qos=1)
-                    assert await wait_until(lambda: len(acks) > before, 10, 0.002), f"no ack for fuzz #{n} {raw[:60]!r}"
+                    got_ack = await wait_until(lambda b=before: len(acks) > b, 10, 0.002)
+                    assert got_ack, f"no ack for fuzz #{n} {raw[:60]!r}"
                     results.append((raw, acks[before]))
                     ok_id = f"ok-{n}"
                     t0 = time.monotonic()
                     await c.publish(topics.cmd, json.dumps(dict(VALID, id=ok_id)).encode(), qos=1)
-                    assert await wait_until(lambda: any(a.get("id") == ok_id for a in acks), 10, 0.001), ok_id
+                    assert await wait_until(lambda i=ok_id: any(a.get("id") == i for a in acks), 10, 0.001), ok_id
                     rtts.append(time.monotonic() - t0)
                     assert proc.poll() is None, log.read_text()[-3000:]
             finally:

@@ -11,7 +11,6 @@ from cardiotune.edge.player_mqtt import PickPlayer
 from runtime_proc import kill, start_runtime, wait_until, write_profile
 
 
-
 class Speaker:
     def __init__(self):
         self.played = []  # (wall time, pick)
