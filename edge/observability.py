@@ -48,8 +48,17 @@ async def metrics_loop(pub: MqttPublisher, metrics: RuntimeMetrics, interval_s: 
     last_rec: Optional[Dict[str, Any]] = None
     tick = min(interval_s, 0.5)  # check the recorder often; publish metrics every interval
     next_metrics = time.monotonic() + interval_s
+    def publish_metrics() -> None:
+        payload = metrics_payload(pub.topics.device_id, wall_time(), interval_s, time.monotonic() - started,
+                                  metrics.snapshot())
+        pub.offer(Outgoing(pub.topics.metrics, payload, qos=0, retain=True))
+
     while True:
-        await asyncio.sleep(tick)
+        try:
+            await asyncio.sleep(tick)
+        except asyncio.CancelledError:
+            publish_metrics()  # the final numbers of the run stay retained for `cardiotune status`
+            raise
         rec = recording_info(recorder)
         metrics.info["recording"] = rec
         if rec != last_rec:
@@ -58,9 +67,7 @@ async def metrics_loop(pub: MqttPublisher, metrics: RuntimeMetrics, interval_s: 
             last_rec = rec
         if time.monotonic() >= next_metrics:
             next_metrics += interval_s
-            payload = metrics_payload(pub.topics.device_id, wall_time(), interval_s,
-                                      time.monotonic() - started, metrics.snapshot())
-            pub.offer(Outgoing(pub.topics.metrics, payload, qos=0, retain=True))
+            publish_metrics()
 
 
 async def recorder_ticker(recorder, period_s: float = 0.25) -> None:

@@ -82,6 +82,10 @@ def rows(status: Optional[Dict[str, Any]], metrics: Optional[Dict[str, Any]],
         if isinstance(h, dict) and h.get("count"):
             out.append(("latency", stage, f"p50 {h.get('p50_ms')} ms, p99 {h.get('p99_ms')} ms, "
                                           f"max {h.get('max_ms')} ms (n={h.get('count')})"))
+    rec = metrics.get("recording")
+    if isinstance(rec, dict):
+        err = f": {rec['error']}" if rec.get("error") else ""
+        out.append(("metrics", "recording", f"{rec.get('state')}{err}"))
     for name, v in (metrics.get("queues") or {}).items():
         out.append(("queues", name, str(v)))
     for name, v in (metrics.get("counters") or {}).items():

@@ -10,7 +10,8 @@ pick is kept aside and re-published (retained) on every reconnect.
 
 Connection details (TLS, credentials, MQTT 5 or 3.1.1, persistent session) come from an
 :class:`~.connection.MqttSettings`; on MQTT 5 every message with a ``ttl_s`` also carries
-it as the message expiry interval, so the broker itself discards stale states.
+it as the message expiry interval (non-retained messages only), so the broker itself discards
+stale states; retained documents such as metrics stay readable and carry their own ``ttl_s``.
 """
 from __future__ import annotations
 
@@ -231,7 +232,7 @@ class MqttPublisher:
                 self.stats.dropped_stale += 1
                 continue
             await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain,
-                                 properties=publish_properties(self.protocol, ttl))
+                                 properties=publish_properties(self.protocol, None if msg.retain else ttl))
             self._queue.popleft()  # only after the broker took it: a failed publish is retried
             self.stats.published += 1
             now = time.monotonic()

@@ -25,7 +25,7 @@ pyxdf = pytest.importorskip("pyxdf", reason="pyxdf is in the dev extra")
 
 
 def _chain(sess, rec, publisher=None, device="dev"):
-    return run_chain(ReplaySource(sess, speed=None, duration_s=120), Pipeline(
+    return run_chain(ReplaySource(sess, speed=None, duration_s=80), Pipeline(
         sess.fs, OnnxVaEstimator(), list(load_demo_catalog())), publisher, device, recorder=rec, keep_log=False)
 
 

@@ -1,0 +1,61 @@
+"""`cardiotune status` reads the retained status and metrics a real `cardiotune run` left
+on the real broker; the metrics message follows its JSON Schema."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+SCHEMAS = Path(__file__).resolve().parents[2] / "edge" / "mqtt" / "schemas"
+
+
+def _cli(*args, timeout=120):
+    return subprocess.run([sys.executable, "-m", "cardiotune", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_status_shows_metrics_of_a_run(mosquitto, tmp_path, device_id):
+    host, port = mosquitto
+    profile = tmp_path / "p.toml"
+    profile.write_text(f"""
+[device]
+id = "{device_id}"
+[source]
+speed = 40.0
+duration_s = 120
+[mqtt]
+broker = "mqtt://{host}:{port}"
+metrics_interval_s = 0.5
+[ui]
+live = false
+""")
+    run = _cli("run", "--config", str(profile), "--plain", "--record", str(tmp_path / "r.xdf"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    res = _cli("status", "--broker", f"mqtt://{host}:{port}", "--device-id", device_id, "--json", timeout=30)
+    assert res.returncode == 0, res.stderr
+    got = json.loads(res.stdout)
+    status, metrics = got["status"], got["metrics"]
+    for name, doc in (("status", status), ("metrics", metrics)):
+        jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text())).validate(doc)
+    assert status["state"] == "offline" and status["reason"] == "stopped"  # the run ended cleanly
+    lat = metrics["latency"]
+    assert lat["pipeline"]["count"] > 100 and lat["sample_to_state_publish"]["count"] > 10
+    assert lat["sample_to_state_publish"]["p99_ms"] >= lat["sample_to_state_publish"]["p50_ms"] > 0
+    assert {"source_queue", "publish_queue", "outbox"} <= set(metrics["queues"])
+    assert metrics["counters"]["dropped_overflow"] == 0 and metrics["counters"]["mqtt_connects"] >= 1
+    assert metrics["recording"]["state"] == "recording"
+
+    table = _cli("status", "--broker", f"mqtt://{host}:{port}", "--device-id", device_id, timeout=30)
+    assert table.returncode == 0, table.stderr
+    for text in ("offline", "sample_to_state_publish", "p99", "dropped_overflow", "recording"):
+        assert text in table.stdout, (text, table.stdout)
+
+
+def test_status_of_an_unknown_device_says_so(mosquitto, device_id):
+    host, port = mosquitto
+    res = _cli("status", "--broker", f"mqtt://{host}:{port}", "--device-id", device_id, "--timeout", "1",
+               timeout=30)
+    assert res.returncode == 1 and "unknown" in res.stdout
+    bad = _cli("status", "--broker", "http://x", "--device-id", device_id, timeout=30)
+    assert bad.returncode == 2 and "mqtts://" in bad.stderr
