@@ -163,13 +163,14 @@ class MqttPublisher:
                     if outage_logged:
                         log.warning("MQTT broker %s:%s is back; publishing resumes", self.host, self.port)
                     outage_logged = False
+                    # subscribe first: "online" then means commands are listened to
+                    await client.subscribe(self.topics.cmd, qos=1)
                     await client.publish(self.topics.status, encode(status_payload(
                         self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
                     for msg in self.on_connect:
                         await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain)
                     if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
-                    await client.subscribe(self.topics.cmd, qos=1)
                     self.connected.set()
                     await self._serve(client)
             except aiomqtt.MqttError as err:
