@@ -6,7 +6,7 @@ recording is the ground truth - exactly once after de-duplication by ``pick_id``
 runtime must publish again at most ~2 s after the broker is back (backoff cap 2 s).
 
 Scaled to keep CI time: the issue's 10-minute replay at 10x with a 30 s outage becomes
-~10 minutes of session at 20x (30 s wall) with an 8 s outage. The outage length does not
+~7 minutes of session at 20x (20 s wall) with an 8 s outage. The outage length does not
 change the mechanism (outbox on disk, backoff capped at 2 s); it only adds waiting.
 """
 import asyncio
@@ -44,7 +44,7 @@ def test_broker_killed_mid_replay_every_pick_arrives_once_and_publishing_resumes
                                       "autosave_interval 1"]).start()
     topics = DeviceTopics(device_id)
     profile = write_profile(tmp_path / "p.toml", device_id, f"mqtt://127.0.0.1:{broker.port}", speed=20,
-                            duration_s=600, outbox=str(tmp_path / "outbox.db"))
+                            duration_s=400, outbox=str(tmp_path / "outbox.db"))
     rec, log = tmp_path / "run.xdf", tmp_path / "runtime.log"
 
     async def go():
