@@ -138,6 +138,8 @@ async def _stream(session, tracks, speed, duration, publisher, metrics) -> Dict[
     ecg_s = stats.samples / session.fs
     out: Dict[str, Any] = {"ecg_seconds": round(ecg_s, 1), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
                            "x_real_time": round(ecg_s / wall, 1), "cpu_percent_of_one_core": round(100 * cpu / wall, 2),
+                           # what one fully available core would do: the CI box is shared, wall time is not ours
+                           "x_real_time_per_cpu_second": round(ecg_s / cpu, 1) if cpu > 0 else None,
                            "states": stats.states, "picks": stats.picks}
     for stage in ("sample_to_state_publish", "decision_to_pick_publish", "pipeline"):
         med, p99 = metrics.raw_percentiles(stage)
@@ -199,6 +201,7 @@ def bench_runtime(out: Path, broker: Optional[str] = None, cpu_seconds: float = 
         "python": sys.version.split()[0], "machine": platform.machine(), "onnxruntime": onnxruntime.__version__,
         "broker": res["broker"],
         "ecg_only_x_real_time": runs["ecg_max"]["x_real_time"],
+        "ecg_only_x_real_time_per_cpu_second": runs["ecg_max"]["x_real_time_per_cpu_second"],
         "ecg_voice_x_real_time": None,
         "ecg_voice_note": "not available: the runtime on this branch has no voice path yet (issue 7, other half)",
         "cpu_percent_one_core_per_ecg_stream_1x": runs["ecg_1x_cpu"]["cpu_percent_of_one_core"],
@@ -220,7 +223,8 @@ def bench_runtime(out: Path, broker: Optional[str] = None, cpu_seconds: float = 
         return "n/a" if d["median"] is None else f"median {d['median']:.2f} ms, p99 {d['p99']:.2f} ms (n={d['n']})"
 
     rows = [
-        ("replay ECG-only, as fast as possible", f"{report['ecg_only_x_real_time']:.0f} x real time", ">= 1000 x"),
+        ("replay ECG-only, as fast as possible", f"{report['ecg_only_x_real_time']:.0f} x real time (wall); "
+         f"{report['ecg_only_x_real_time_per_cpu_second']:.0f} x per CPU-second", ">= 1000 x"),
         ("replay ECG + voice", "not available on this branch", ">= 200 x"),
         (f"CPU per ECG stream at 1x ({report['cpu_measured_over_s']:.0f} s)",
          f"{report['cpu_percent_one_core_per_ecg_stream_1x']:.2f} % of one core", "<= 2 %"),
