@@ -108,3 +108,34 @@ def test_settings_validation_names_the_problem():
         MqttSettings(password="x")
     s = MqttSettings(username="u", password=SECRET)
     assert SECRET not in repr(s) and SECRET not in str(s) and SECRET not in s.describe()
+
+
+def test_cli_run_over_tls_logs_no_secret(tls_broker, tmp_path, device_id):
+    import subprocess
+    import sys
+
+    broker, pki = tls_broker
+    profile = tmp_path / "tls.toml"
+    profile.write_text(f"""
+[device]
+id = "{device_id}"
+[source]
+speed = "max"
+duration_s = 40
+[mqtt]
+broker = "mqtts://127.0.0.1:{broker.port}"
+ca_file = "{pki['ca']}"
+cert_file = "{pki['client_cert']}"
+key_file = "{pki['client_key']}"
+username = "dev"
+password = "{SECRET}"
+[ui]
+live = false
+""")
+    res = subprocess.run([sys.executable, "-m", "cardiotune", "-vv", "run", "--config", str(profile), "--plain"],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-3000:]
+    summary = json.loads(res.stdout[res.stdout.index("{"):])
+    assert summary["published"] > 10 and summary["dropped_overflow"] == 0  # it really published over TLS
+    assert "password set" in res.stderr  # the connection is described at debug/info level ...
+    assert SECRET not in res.stdout + res.stderr  # ... without the secret
