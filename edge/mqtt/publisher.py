@@ -93,7 +93,8 @@ class MqttPublisher:
         if self._client is not None and self.connected.is_set():
             try:  # graceful: say offline ourselves (the will only fires on abnormal loss)
                 await self._client.publish(self.topics.status, encode(
-                    status_payload(self.topics.device_id, "offline", wall_time(), reason="stopped")),
+                    status_payload(self.topics.device_id, "offline", wall_time(), **dict(self.status_extra,
+                                   reason="stopped"))),
                     qos=1, retain=True)
             except Exception as err:  # noqa: BLE001 - the broker may be gone; nothing to do but say so
                 log.info("could not publish offline status on exit: %s", err)

@@ -42,6 +42,8 @@ class SessionRecorder:
                 self._writer.close()
             except OSError as err:
                 self._fail(err)
+        if self.error is not None:
+            self._writer.abandon()  # what is on disk stays readable (`cardiotune recording repair` adds footers)
 
     def _fail(self, err: OSError) -> None:
         self.error = f"{type(err).__name__}: {err}"

@@ -170,6 +170,12 @@ class XdfWriter:
         self._write(encode_chunk(TAG_BOUNDARY, BOUNDARY_UUID))
         self._last_flush = self._clock()
 
+    def abandon(self) -> None:
+        """Close the file without writing more (after a write error: the disk is full)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
     def close(self) -> None:
         if self._fd is None:
             return

@@ -39,6 +39,7 @@ live = false
     for name, doc in (("status", status), ("metrics", metrics)):
         jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text())).validate(doc)
     assert status["state"] == "offline" and status["reason"] == "stopped"  # the run ended cleanly
+    assert status["providers"] == ["CPUExecutionProvider"]  # onnxruntime's providers in use, kept when offline
     lat = metrics["latency"]
     assert lat["pipeline"]["count"] > 100 and lat["sample_to_state_publish"]["count"] > 10
     assert lat["sample_to_state_publish"]["p99_ms"] >= lat["sample_to_state_publish"]["p50_ms"] > 0
@@ -48,7 +49,8 @@ live = false
 
     table = _cli("status", "--broker", f"mqtt://{host}:{port}", "--device-id", device_id, timeout=30)
     assert table.returncode == 0, table.stderr
-    for text in ("offline", "sample_to_state_publish", "p99", "dropped_overflow", "recording"):
+    for text in ("offline", "CPUExecutionProvider", "sample_to_state_publish", "p99", "dropped_overflow",
+                 "recording"):
         assert text in table.stdout, (text, table.stdout)
 
 

@@ -59,10 +59,11 @@ def test_enospc_sets_error_state_and_processing_continues(tmp_path, mosquitto, d
                 await asyncio.gather(loop, return_exceptions=True)
                 await pub.flush(5)
                 state, error = rec.state, rec.error
-        return stats, state, error
+            fd_closed = rec._writer._fd is None
+        return stats, state, error, fd_closed
 
-    stats, state, error = asyncio.run(go())
-    assert state == "error" and "No space left" in error
+    stats, state, error, fd_closed = asyncio.run(go())
+    assert state == "error" and "No space left" in error and fd_closed
     assert stats.states == baseline.states and stats.picks == baseline.picks  # live processing unaffected
     streams, _ = pyxdf.load_xdf(str(tmp_path / "full.xdf"), synchronize_clocks=False, dejitter_timestamps=False)
     assert any(s["info"]["name"][0] == "cardiotune ECG" for s in streams)  # what was written stays readable
