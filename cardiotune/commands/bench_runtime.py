@@ -13,6 +13,8 @@ def register(sub) -> None:
     p.add_argument("--cpu-seconds", type=float, default=60.0, help="ECG seconds replayed at 1x for the CPU share")
     p.add_argument("--latency-speed", type=float, default=10.0, help="replay speed of the latency runs")
     p.add_argument("--latency-duration", type=float, default=600.0, help="ECG seconds of each latency run")
+    p.add_argument("--max-duration", type=float, default=None,
+                   help="ECG seconds of the as-fast-as-possible runs (default: the whole 12-minute session)")
     p.set_defaults(func=_run)
 
 
@@ -21,5 +23,6 @@ def _run(args) -> int:
 
     from cardiotune.edge.benchmarks import bench_runtime
 
-    bench_runtime(Path(args.out), args.broker, args.cpu_seconds, args.latency_speed, args.latency_duration)
+    bench_runtime(Path(args.out), args.broker, args.cpu_seconds, args.latency_speed, args.latency_duration,
+                  max_duration=args.max_duration)
     return 0
