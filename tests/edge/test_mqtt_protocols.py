@@ -50,6 +50,7 @@ def test_mqtt5_state_carries_message_expiry(mosquitto, device_id):
 
 
 def test_auto_falls_back_to_3_1_1_on_the_embedded_amqtt_broker(device_id):
+    pytest.importorskip("amqtt", reason="the embedded broker needs the demo extra (Python >= 3.10)")
     topics = DeviceTopics(device_id)
 
     async def go():

@@ -68,7 +68,8 @@ def test_truncated_at_many_offsets_repairs_to_a_loadable_file_with_bounded_loss(
         got = len(ecg["time_stamps"])
         expected = max([n for end, n in ends if end <= off] or [0])
         assert got == expected, (off, got, expected)  # every whole chunk before the cut, nothing else
-        assert np.array_equal(ecg["time_series"][:, 0], full[:got])
+        if got:  # (older pyxdf gives an empty stream shape (0, 0))
+            assert np.array_equal(ecg["time_series"][:, 0], full[:got])
         last_end = max([end for end, _ in ends if end <= off] or [4])
         assert report.kept_bytes == last_end, (off, report.notes)  # only the cut chunk is lost
         assert ecg["footer"]["info"]["sample_count"][0] == str(got)
