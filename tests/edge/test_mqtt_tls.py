@@ -121,7 +121,7 @@ def test_cli_run_over_tls_logs_no_secret(tls_broker, tmp_path, device_id):
 id = "{device_id}"
 [source]
 speed = "max"
-duration_s = 40
+duration_s = 30
 [mqtt]
 broker = "mqtts://127.0.0.1:{broker.port}"
 ca_file = "{pki['ca']}"
@@ -136,6 +136,6 @@ live = false
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-3000:]
     summary = json.loads(res.stdout[res.stdout.index("{"):])
-    assert summary["published"] > 10 and summary["dropped_overflow"] == 0  # it really published over TLS
+    assert summary["published"] >= 5 and summary["dropped_overflow"] == 0  # it really published over TLS
     assert "password set" in res.stderr  # the connection is described at debug/info level ...
     assert SECRET not in res.stdout + res.stderr  # ... without the secret
