@@ -1,13 +1,33 @@
 """`cardiotune status` reads the retained status and metrics a real `cardiotune run` left
 on the real broker; the metrics message follows its JSON Schema."""
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import aiomqtt
 import jsonschema
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "edge" / "mqtt" / "schemas"
+
+
+async def _retained(host, port, pattern, n):
+    got = {}
+    async with aiomqtt.Client(host, port) as c:
+        await c.subscribe(pattern, qos=1)
+
+        async def read():
+            async for m in c.messages:
+                got[str(m.topic)] = json.loads(m.payload)
+                if len(got) == n:
+                    return
+        try:
+            await asyncio.wait_for(read(), 5)
+        finally:
+            for topic in got:  # remove them from the shared broker
+                await c.publish(topic, b"", qos=1, retain=True)
+    return got
 
 
 def _cli(*args, timeout=120):
@@ -18,6 +38,7 @@ def _cli(*args, timeout=120):
 def test_status_shows_metrics_of_a_run(mosquitto, tmp_path, device_id):
     host, port = mosquitto
     profile = tmp_path / "p.toml"
+    prefix = "hatest" + device_id  # private discovery prefix, cleaned up below
     profile.write_text(f"""
 [device]
 id = "{device_id}"
@@ -27,6 +48,8 @@ duration_s = 120
 [mqtt]
 broker = "mqtt://{host}:{port}"
 metrics_interval_s = 0.5
+ha_discovery = true
+ha_prefix = "{prefix}"
 [ui]
 live = false
 """)
@@ -52,6 +75,10 @@ live = false
     for text in ("offline", "CPUExecutionProvider", "sample_to_state_publish", "p99", "dropped_overflow",
                  "recording"):
         assert text in table.stdout, (text, table.stdout)
+    # the run also announced itself to Home Assistant (retained discovery configs)
+    configs = asyncio.run(_retained(host, port, f"{prefix}/sensor/#", 4))
+    assert sorted(t.split("/")[-2] for t in configs) == ["arousal", "heart_rate", "signal_quality", "valence"]
+    assert all(c["availability_topic"] == f"cardiotune/v1/{device_id}/status" for c in configs.values())
 
 
 def test_status_of_an_unknown_device_says_so(mosquitto, device_id):
