@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "eval",
     "firmware",
     "bridge",
+    "status",
+    "recording",
 ]
 
 

@@ -1,6 +1,7 @@
 """Assemble and run the whole chain from a :class:`RuntimeConfig` (used by ``demo`` and ``run``)."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -13,11 +14,15 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
+from cardiotune.errors import ConfigError
+
 from .config import RuntimeConfig
 from .display import LiveView
 from .estimator import OnnxVaEstimator, default_hrv_model_manifest
+from .metrics import RuntimeMetrics
 from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
+from .observability import attach_publisher, metrics_loop, recorder_ticker
 from .pipeline import PipelineConfig
 from .runtime import RuntimeStats, run_chain
 from .sources.files import load_recording
@@ -41,6 +46,16 @@ def pipeline_config(cfg: RuntimeConfig) -> PipelineConfig:
         no_repeat=cfg.get("recommender.no_repeat"), q_per_s=cfg.get("smoothing.q_per_s"),
         stale_after_s=cfg.get("smoothing.stale_after_s"),
     )
+
+
+async def _cancel_all(tasks) -> None:
+    for t in tasks:
+        t.cancel()
+    for t in tasks:
+        try:
+            await t
+        except asyncio.CancelledError:
+            pass
 
 
 def _manifest_path(cfg: RuntimeConfig) -> Path:
@@ -121,9 +136,28 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
 
             outbox = Outbox(Path(cfg.get("mqtt.outbox")).expanduser())
             stack.callback(outbox.close)
+        from .mqtt.connection import MqttSettings
+        from .mqtt.publisher import Outgoing
+
+        try:
+            settings = MqttSettings.from_section(cfg.values["mqtt"], host, port, tls)
+            if cfg.get("mqtt.broker") == "embedded" and settings.protocol == "auto":
+                settings = settings.with_protocol("3.1.1")  # amqtt speaks 3.1.1 only; skip the v5 attempt
+        except ValueError as exc:
+            raise ConfigError("mqtt", "<tls/credentials>", str(exc), cfg.source_file) from None
+        on_connect = []
+        if cfg.get("mqtt.ha_discovery"):
+            from .mqtt.ha_discovery import discovery_messages
+
+            on_connect = [Outgoing(t, p, qos=1, retain=True) for t, p in discovery_messages(
+                device_id, prefix=cfg.get("mqtt.ha_prefix"), state_ttl_s=cfg.get("mqtt.state_ttl_s"),
+                sw_version=str(estimator.version))]
         publisher = await stack.enter_async_context(MqttPublisher(
             host, port, device_id, queue_size=cfg.get("mqtt.queue_size"),
-            backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls, outbox=outbox))
+            backoff_max_s=cfg.get("mqtt.backoff_max_s"), status_extra=status_extra, tls=tls, outbox=outbox,
+            settings=settings, on_connect=on_connect))
+        metrics = RuntimeMetrics()
+        attach_publisher(metrics, publisher)
         speed_label = "max" if cfg.speed is None else f"{cfg.speed:g}x"
         view = LiveView(session, broker, device_id, replay.n_samples / session.fs, speed_label,
                         rich_ok=live_ui if live_ui is not None else None)
@@ -135,16 +169,25 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
             from .recording.recorder import SessionRecorder
 
             recorder = stack.enter_context(SessionRecorder(record_path, device_id, session.fs))
-        t_wall, t_cpu = time.monotonic(), time.process_time()
+        side_tasks = []
+        if cfg.get("mqtt.metrics_interval_s") > 0:
+            side_tasks.append(asyncio.ensure_future(metrics_loop(publisher, metrics, cfg.get("mqtt.metrics_interval_s"),
+                                                                 recorder)))
+        if recorder is not None:
+            side_tasks.append(asyncio.ensure_future(recorder_ticker(recorder)))
+        stack.push_async_callback(_cancel_all, side_tasks)
+
         def on_event(event) -> None:
             assembled.on_event(event)
             if view is not None:
                 view.on_event(event)
 
+        t_wall, t_cpu = time.monotonic(), time.process_time()
+
         with (view if view is not None else contextlib.nullcontext()):
             stats = await run_chain(source, pipeline, publisher, device_id,
                                     state_ttl_s=cfg.get("mqtt.state_ttl_s"), queue_size=cfg.get("source.queue_size"),
-                                    overflow="block", on_event=on_event, recorder=recorder,
+                                    overflow="block", on_event=on_event, recorder=recorder, metrics=metrics,
                                     record_audio=cfg.get("voice.record_audio"))
         wall_s, cpu_s = time.monotonic() - t_wall, time.process_time() - t_cpu
         if not await publisher.flush(timeout_s=5.0):

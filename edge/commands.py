@@ -24,6 +24,10 @@ MAX_PAYLOAD_BYTES = 4096
 _ID_MAX = 128
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")  # Python's json accepts NaN/Infinity; the schema does not
+
+
 class CommandHandler:
     """``handle(raw_bytes, now) -> ack payload``. ``recommender`` gets ``set_policy``."""
 
@@ -48,7 +52,7 @@ class CommandHandler:
         if len(raw) > MAX_PAYLOAD_BYTES:
             return self._ack(None, "rejected", f"payload of {len(raw)} bytes exceeds {MAX_PAYLOAD_BYTES}", now)
         try:
-            msg = json.loads(raw.decode("utf-8"))
+            msg = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
         except UnicodeDecodeError:
             return self._ack(None, "rejected", "payload is not valid UTF-8", now)
         except ValueError as exc:

@@ -24,6 +24,7 @@ else:  # pragma: no cover - exercised on the 3.8 CI leg
 __all__ = ["RuntimeConfig", "load_config", "config_from_dict", "SPEED_MAX"]
 
 SPEED_MAX = "max"
+_SECRET_KEYS = {"mqtt.password"}  # never echoed back in an error message
 
 
 def _positive(x) -> bool:
@@ -119,6 +120,19 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "queue_size": (512, _int_range(1, 1_000_000), "an integer between 1 and 1000000"),
         "backoff_max_s": (2.0, _positive, "a number of seconds > 0"),
         "outbox": ("", lambda x: isinstance(x, str), "a path for the SQLite pick outbox, or \"\" for none"),
+        # connection security and protocol (see edge/mqtt/connection.py); mqtts:// in `broker` turns TLS on
+        "ca_file": ("", lambda x: isinstance(x, str), "a CA certificate file (PEM), or \"\" for the system store"),
+        "cert_file": ("", lambda x: isinstance(x, str), "a client certificate (PEM), or \"\" for none"),
+        "key_file": ("", lambda x: isinstance(x, str), "the client certificate's key (PEM), or \"\" for none"),
+        "tls_insecure": (False, lambda x: isinstance(x, bool), "true or false (true skips the host-name check)"),
+        "username": ("", lambda x: isinstance(x, str), "a user name, or \"\" for none"),
+        "password": ("", lambda x: isinstance(x, str), "a string (keep this file private), or \"\" for none"),
+        "protocol": ("auto", lambda x: x in ("auto", "5", "3.1.1"), "\"auto\", \"5\" or \"3.1.1\""),
+        "session_expiry_s": (3600, _int_range(0, 2**32 - 1), "seconds the broker keeps our session, an integer"),
+        "metrics_interval_s": (10.0, _nonneg, "seconds between metrics messages, a number >= 0 (0 = off)"),
+        "ha_discovery": (False, lambda x: isinstance(x, bool), "true or false (Home Assistant MQTT discovery)"),
+        "ha_prefix": ("homeassistant", lambda x: isinstance(x, str) and x != "" and "#" not in x and "+" not in x,
+                      "a topic prefix without wildcards"),
     },
     "ui": {
         "live": (True, lambda x: isinstance(x, bool), "true or false"),
@@ -183,7 +197,8 @@ def config_from_dict(data: Dict[str, Any], source: Optional[str] = None) -> Runt
         for key, (default, check, expected) in keys.items():
             value = given.get(key, default)
             if not check(value):
-                raise ConfigError(f"{section}.{key}", value, expected, source)
+                dotted = f"{section}.{key}"
+                raise ConfigError(dotted, "<redacted>" if dotted in _SECRET_KEYS else value, expected, source)
             values[section][key] = value
     if values["voice"]["microphone"] and values["source"]["speed"] != 1:
         raise ConfigError("voice.microphone", True, "source.speed = 1: a live microphone runs in real time", source)

@@ -10,6 +10,11 @@ While a track plays, the player reports its position on ``cardiotune/v1/<device>
 every ``report_every_s`` (``{"event": "position", ...}``, QoS 0: a lost report is
 replaced by the next), so the device can issue the next pick before the track ends.
 
+Session: persistent (MQTT 3.1.1 ``clean_session=False``) under a client id that is fixed for
+the player's lifetime - or across restarts with ``client_id`` - so QoS 1 picks published
+while the player is briefly disconnected are queued by the broker and delivered on return.
+TLS material and credentials come from ``settings`` (:class:`~.mqtt.connection.MqttSettings`).
+
 Incoming queue: aiomqtt's, bounded at ``max_queued`` messages (overflow policy: aiomqtt
 drops the newest message and logs it). Handling is fast (no blocking I/O in the loop
 except reading a WAV), so it only fills if the publisher floods the topic.
@@ -19,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 import time
 import uuid
+from dataclasses import replace
 from typing import Any, Callable, Dict, Optional
 
 from ..errors import CardiotuneError
+from .mqtt.connection import MqttSettings, client_kwargs
 from .mqtt.topics import DeviceTopics
 from .mqtt.url import parse_broker_url
 from .player import Backoff, Decision, PickFilter
@@ -45,8 +51,13 @@ class PickPlayer:
                  on_decision: Optional[Callable[[Decision], None]] = None,
                  clock: Callable[[], float] = time.time,
                  backoff: Optional[Backoff] = None,
-                 max_queued: int = 64, report_every_s: float = 5.0):
+                 max_queued: int = 64,
+                 settings: Optional[MqttSettings] = None,
+                 client_id: Optional[str] = None,
+                 report_every_s: float = 5.0):
         self.host, self.port, self.tls = parse_broker_url(broker_url)
+        base = settings if settings is not None else MqttSettings(protocol="3.1.1", session_expiry_s=600)
+        self.settings = replace(base, host=self.host, port=self.port, tls=self.tls or base.tls)
         self.broker_url = broker_url
         self.topics = DeviceTopics(device_id)
         self.output = output
@@ -55,7 +66,7 @@ class PickPlayer:
         self.clock = clock
         self.backoff = backoff or Backoff()
         self.max_queued = max_queued
-        self.identifier = f"cardiotune-player-{device_id}-{uuid.uuid4().hex[:8]}"
+        self.identifier = client_id or f"cardiotune-player-{device_id}-{uuid.uuid4().hex[:8]}"
         self.connected: Optional[asyncio.Event] = None  # made on enter (Python 3.8 loop binding)
         self.counts: Dict[str, int] = {"play": 0, "stale": 0, "duplicate": 0, "invalid": 0,
                                        "play_failed": 0, "connects": 0}
@@ -128,12 +139,12 @@ class PickPlayer:
     async def _run(self) -> None:
         import aiomqtt  # base dependency; imported here so `cardiotune --help` stays light
 
-        tls_context = ssl.create_default_context() if self.tls else None
         in_outage = False
+        protocol = "3.1.1" if self.settings.protocol == "auto" else None  # no version probing in a player
         while True:
             try:
-                async with aiomqtt.Client(self.host, self.port, identifier=self.identifier,
-                                          tls_context=tls_context,
+                async with aiomqtt.Client(**client_kwargs(self.settings, self.identifier, persistent=True,
+                                                          protocol=protocol),
                                           max_queued_incoming_messages=self.max_queued) as client:
                     await client.subscribe(self.topics.pick, qos=1)
                     self.counts["connects"] += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
@@ -42,13 +43,17 @@ class RuntimeStats:
 async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublisher], device_id: str, *,
                     state_ttl_s: float = 5.0, queue_size: int = 64, overflow: str = "block",
                     on_event: Optional[Callable[[object], None]] = None, keep_log: bool = True,
-                    recorder=None, record_audio: bool = False) -> RuntimeStats:
+                    recorder=None, metrics=None, record_audio: bool = False) -> RuntimeStats:
     """Run ``source`` through ``pipeline`` until the source ends; publish on ``publisher``."""
     if overflow not in OVERFLOW_POLICIES:
         raise ValueError(f"overflow={overflow!r}: expected one of {OVERFLOW_POLICIES}")
     stats = RuntimeStats()
     queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
     seq = {"state": 0, "pick": 0}
+    if metrics is not None:  # edge/metrics.py RuntimeMetrics: read at each metrics snapshot
+        metrics.gauge("source_queue", queue.qsize)
+        metrics.counter("source_dropped_chunks", lambda: stats.dropped_chunks)
+        metrics.counter("source_gaps", lambda: stats.gaps)
 
     async def produce() -> None:
         async with source:
@@ -124,7 +129,12 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
             stats.samples += len(item.samples)
             if recorder is not None:
                 recorder.on_chunk(item)
-            for event in pipeline.push(item):
+            t_push = time.monotonic()
+            events = pipeline.push(item)
+            if metrics is not None:
+                metrics.observe("queue_wait", t_push - item.received)
+                metrics.observe("pipeline", time.monotonic() - t_push)
+            for event in events:
                 if isinstance(event, StateEvent):
                     stats.states += 1
                     if keep_log:

@@ -19,6 +19,8 @@ def register(sub) -> None:
     p.add_argument("--backend", choices=["auto", "sounddevice", "print"], default="auto",
                    help="audio output: auto (sound card if present, else print), "
                    "sounddevice (fail without one), print (default: %(default)s)")
+    p.add_argument("--client-id", metavar="ID", help="fixed MQTT client id: the broker keeps this player's "
+                   "session across restarts and queues picks while it is away (default: a new id per start)")
     p.set_defaults(func=run)
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"listening for picks on {topic} at {args.broker} (backend: {output.name})", flush=True)
 
     async def main() -> None:
-        async with PickPlayer(args.broker, args.device_id, output) as player:
+        async with PickPlayer(args.broker, args.device_id, output, client_id=args.client_id) as player:
             await player.wait()
 
     try:

@@ -7,6 +7,11 @@ the network: ``offer()`` is synchronous and, when the queue is full, drops the O
 message (telemetry ages badly) and counts it. While disconnected, state messages whose
 time-to-live has passed are discarded rather than delivered late as if fresh; the latest
 pick is kept aside and re-published (retained) on every reconnect.
+
+Connection details (TLS, credentials, MQTT 5 or 3.1.1, persistent session) come from an
+:class:`~.connection.MqttSettings`; on MQTT 5 every message with a ``ttl_s`` also carries
+it as the message expiry interval (non-retained messages only), so the broker itself discards
+stale states; retained documents such as metrics stay readable and carry their own ``ttl_s``.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Deque, Dict, List, Optional
 
 from ..timebase import wall_time
+from .connection import MqttSettings, client_kwargs, publish_properties
 from .messages import encode, status_payload
 from .topics import DeviceTopics
 
@@ -34,6 +40,7 @@ class Outgoing:
     qos: int = 0
     retain: bool = False
     received: Optional[float] = None  # monotonic time the underlying data entered the process
+    offered: float = field(default_factory=time.monotonic)  # when it was handed to the publisher
 
 
 @dataclass
@@ -49,8 +56,16 @@ class PublisherStats:
 class MqttPublisher:
     def __init__(self, host: str, port: int, device_id: str, *, queue_size: int = 512,
                  backoff_initial_s: float = 0.25, backoff_max_s: float = 2.0, status_extra=None,
-                 tls: bool = False, outbox=None):
-        self.host, self.port, self.tls = host, int(port), tls
+                 tls: bool = False, outbox=None, settings: Optional[MqttSettings] = None,
+                 on_connect: Optional[List[Outgoing]] = None):
+        self.settings = settings if settings is not None else MqttSettings(host=host, port=int(port), tls=tls)
+        self.host, self.port, self.tls = self.settings.host, self.settings.port, self.settings.tls
+        # protocol of the current/last connection; "auto" alternates until one connection works
+        self.protocol = "5" if self.settings.protocol == "auto" else self.settings.protocol
+        self._negotiated = self.settings.protocol != "auto"
+        self.on_connect = list(on_connect or [])  # retained messages re-published on every connect
+        self.metrics = None  # optional edge.metrics.RuntimeMetrics: publish latencies per stage
+        self._offered: Dict[int, float] = {}  # outbox row id -> offer time (this process's rows only)
         self.topics = DeviceTopics(device_id)
         self.queue_size = queue_size
         self.backoff_initial_s, self.backoff_max_s = backoff_initial_s, backoff_max_s
@@ -81,7 +96,8 @@ class MqttPublisher:
         if self._client is not None and self.connected.is_set():
             try:  # graceful: say offline ourselves (the will only fires on abnormal loss)
                 await self._client.publish(self.topics.status, encode(
-                    status_payload(self.topics.device_id, "offline", wall_time(), reason="stopped")),
+                    status_payload(self.topics.device_id, "offline", wall_time(), **dict(self.status_extra,
+                                   reason="stopped"))),
                     qos=1, retain=True)
             except Exception as err:  # noqa: BLE001 - the broker may be gone; nothing to do but say so
                 log.info("could not publish offline status on exit: %s", err)
@@ -98,7 +114,9 @@ class MqttPublisher:
         if msg.topic == self.topics.pick:
             self._last_pick = msg
         if self.outbox is not None and msg.qos >= 1:
-            self.outbox.put(msg.topic, encode(msg.payload), msg.qos, msg.retain)
+            row_id = self.outbox.put(msg.topic, encode(msg.payload), msg.qos, msg.retain)
+            if msg.topic == self.topics.pick and len(self._offered) < 10_000:
+                self._offered[row_id] = msg.offered
             self._wakeup.set()
             return
         if len(self._queue) >= self.queue_size:
@@ -106,6 +124,12 @@ class MqttPublisher:
             self.stats.dropped_overflow += 1
         self._queue.append(msg)
         self._wakeup.set()
+
+    def set_status(self, **extra: Any) -> None:
+        """Update the retained ``online`` status (e.g. the recorder failed) and publish it now."""
+        self.status_extra.update(extra)
+        self.offer(Outgoing(self.topics.status, status_payload(self.topics.device_id, "online", wall_time(),
+                                                               **self.status_extra), qos=0, retain=True))
 
     @property
     def backlog(self) -> int:
@@ -131,24 +155,27 @@ class MqttPublisher:
 
         backoff = self.backoff_initial_s
         outage_logged = False
+        log.info("MQTT publisher for %s: %s", self.topics.device_id, self.settings.describe())
         while True:
             try:
-                tls_params = aiomqtt.TLSParameters() if self.tls else None
-                async with aiomqtt.Client(self.host, self.port, will=self._will(), tls_params=tls_params,
-                                          identifier=f"cardiotune-{self.topics.device_id}",
-                                          timeout=5.0) as client:
+                kw = client_kwargs(self.settings, f"cardiotune-{self.topics.device_id}", protocol=self.protocol)
+                async with aiomqtt.Client(will=self._will(), **kw) as client:
                     self._client = client
+                    self._negotiated = True
                     self.stats.connects += 1
                     backoff = self.backoff_initial_s
                     if outage_logged:
                         log.warning("MQTT broker %s:%s is back; publishing resumes", self.host, self.port)
                     outage_logged = False
-                    await client.publish(self.topics.status, encode(status_payload(
-                        self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
-                    if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
-                        self._queue.appendleft(self._last_pick)
+                    # subscribe first: "online" then means commands are listened to
                     await client.subscribe(self.topics.cmd, qos=1)
                     await client.subscribe(self.topics.player, qos=1)
+                    await client.publish(self.topics.status, encode(status_payload(
+                        self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
+                    for msg in self.on_connect:
+                        await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain)
+                    if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
+                        self._queue.appendleft(self._last_pick)
                     self.connected.set()
                     await self._serve(client)
             except aiomqtt.MqttError as err:
@@ -160,6 +187,8 @@ class MqttPublisher:
                     log.warning("MQTT broker %s:%s unavailable (%s); processing continues, retrying "
                                 "with backoff up to %.1f s", self.host, self.port, err, self.backoff_max_s)
                     outage_logged = True
+                if not self._negotiated:  # "auto": try the other version next
+                    self.protocol = "3.1.1" if self.protocol == "5" else "5"
                 await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
                 backoff = min(backoff * 2, self.backoff_max_s)
 
@@ -198,6 +227,9 @@ class MqttPublisher:
                     await client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
                     self.outbox.delete(row.id)  # only once the broker has it
                     self.stats.published += 1
+                    offered = self._offered.pop(row.id, None)
+                    if offered is not None and self.metrics is not None:
+                        self.metrics.observe("decision_to_pick_publish", time.monotonic() - offered)
             if not self._queue:
                 if self.outbox is not None and len(self.outbox):
                     continue
@@ -211,11 +243,18 @@ class MqttPublisher:
                 self._queue.popleft()
                 self.stats.dropped_stale += 1
                 continue
-            await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain)
+            await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain,
+                                 properties=publish_properties(self.protocol, None if msg.retain else ttl))
             self._queue.popleft()  # only after the broker took it: a failed publish is retried
             self.stats.published += 1
+            now = time.monotonic()
             if msg.received is not None:
-                self.stats.latencies_s.append(time.monotonic() - msg.received)
+                self.stats.latencies_s.append(now - msg.received)
+            if self.metrics is not None:
+                if msg.topic == self.topics.state and msg.received is not None:
+                    self.metrics.observe("sample_to_state_publish", now - msg.received)
+                elif msg.topic == self.topics.pick:
+                    self.metrics.observe("decision_to_pick_publish", now - msg.offered)
 
     def latency_percentiles(self) -> List[float]:
         import numpy as np

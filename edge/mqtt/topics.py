@@ -6,6 +6,7 @@
     cardiotune/v1/<device_id>/cmd      in: commands (QoS 1)
     cardiotune/v1/<device_id>/ack      out: one answer per command (QoS 1)
     cardiotune/v1/<device_id>/player   in: player events - position, skip, like (QoS 1)
+    cardiotune/v1/<device_id>/metrics  retained, QoS 0, latency histograms, queues, drops (every ~10 s)
 """
 from __future__ import annotations
 
@@ -62,3 +63,7 @@ class DeviceTopics:
     @property
     def player(self) -> str:
         return f"{self.base}/player"
+
+    @property
+    def metrics(self) -> str:
+        return f"{self.base}/metrics"

@@ -42,10 +42,26 @@ class SessionRecorder:
                 self._writer.close()
             except OSError as err:
                 self._fail(err)
+        if self.error is not None:
+            self._writer.abandon()  # what is on disk stays readable (`cardiotune recording repair` adds footers)
 
     def _fail(self, err: OSError) -> None:
         self.error = f"{type(err).__name__}: {err}"
         log.error("recording to %s stopped (%s); live processing continues", self.path, self.error)
+
+    @property
+    def state(self) -> str:
+        """"recording" or "error" (explicit; reported in the status and metrics messages)."""
+        return "recording" if self.error is None else "error"
+
+    def tick(self) -> None:
+        """Timer hook: flush buffered samples at least every flush interval."""
+        if self.error is not None:
+            return
+        try:
+            self._writer.maybe_flush()
+        except OSError as err:
+            self._fail(err)
 
     def on_chunk(self, chunk: EcgChunk) -> None:
         if self.error is not None:

@@ -152,6 +152,14 @@ class XdfWriter:
         if self._clock() - self._last_flush >= self.flush_interval_s:
             self.flush()
 
+    def maybe_flush(self) -> bool:
+        """Flush if the last flush is ``flush_interval_s`` old (called by a timer, so buffered
+        samples reach the file within the interval even when no new sample arrives)."""
+        if self._fd is not None and self._clock() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+            return True
+        return False
+
     def flush(self) -> None:
         for sid, buf in self._streams.items():
             if not buf.timestamps:
@@ -161,6 +169,12 @@ class XdfWriter:
             buf.timestamps, buf.values = [], []
         self._write(encode_chunk(TAG_BOUNDARY, BOUNDARY_UUID))
         self._last_flush = self._clock()
+
+    def abandon(self) -> None:
+        """Close the file without writing more (after a write error: the disk is full)."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def close(self) -> None:
         if self._fd is None:

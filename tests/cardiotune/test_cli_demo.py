@@ -17,7 +17,7 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "edge" / "mqtt" / "schemas"
 
 def validators():
     return {name: jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.schema.json").read_text()))
-            for name in ("status", "state", "pick")}
+            for name in ("status", "state", "pick", "metrics")}
 
 
 def cli(*args, **kw):
