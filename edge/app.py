@@ -19,6 +19,7 @@ from .estimator import OnnxVaEstimator, default_hrv_model_manifest
 from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
 from .pipeline import Pipeline, PipelineConfig
+from .providers import validate_provider_names
 from .runtime import RuntimeStats, run_chain
 from .session import load_session
 from .sources.replay import ReplaySource
@@ -84,13 +85,16 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
         from .music.catalog import load_demo_catalog
 
         catalog = load_demo_catalog()
-    estimator = OnnxVaEstimator(_manifest_path(cfg))
+    estimator = OnnxVaEstimator(_manifest_path(cfg), providers=validate_provider_names(cfg.get("model.providers")),
+                                threads=cfg.get("model.threads"), variant=cfg.get("model.variant"),
+                                trt_cache_dir=cfg.get("model.trt_cache_dir"), trt_fp16=cfg.get("model.trt_fp16"))
     pipeline = Pipeline(session.fs, estimator, list(catalog), pipeline_config(cfg))
     source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
     device_id = cfg.get("device.id")
     broker = cfg.get("mqtt.broker")
     status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
-                    "version": estimator.version}, "providers": estimator.providers}
+                    "version": estimator.version}, "providers": estimator.providers,
+                    "providers_requested": estimator.provider_choice.requested}
     async with contextlib.AsyncExitStack() as stack:
         if broker == "embedded":
             from .broker import EmbeddedBroker

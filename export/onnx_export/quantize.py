@@ -1,0 +1,157 @@
+"""fp16 and int8 (dynamic, static) variants of an exported model, each measured and verified.
+
+A variant is kept only if onnxruntime loads it with the edge's session options
+(``ORT_ENABLE_EXTENDED``) and runs it on real windows; the table records file size,
+batch-1 latency on one thread and the change in the task's own metric against fp32.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+from cardiotune.edge.manifest import sha256_file
+from cardiotune.edge.providers import session_options
+
+from .spec import EvalSet
+
+__all__ = ["VARIANTS", "make_variant", "evaluate_variant", "quantise_all", "recommend"]
+
+log = logging.getLogger(__name__)
+VARIANTS = ("fp16", "int8_dynamic", "int8_static")
+MAX_METRIC_DROP = 0.01  # a variant may lose at most this much of the primary metric to be recommended
+
+
+class _Reader:
+    """onnxruntime CalibrationDataReader over real windows."""
+
+    def __init__(self, batches: List[Dict[str, np.ndarray]]):
+        # one window per call: the calibrator's activation ranges should not depend on batch padding
+        self._it = iter([{k: v[i:i + 1] for k, v in b.items()} for b in batches
+                         for i in range(len(next(iter(b.values()))))])
+
+    def get_next(self) -> Optional[Dict[str, np.ndarray]]:
+        return next(self._it, None)
+
+
+def _preprocessed(src: Path) -> Path:
+    """Shape inference + graph clean-up that the onnxruntime quantiser asks for (a temp file)."""
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    dst = src.with_name(f"{src.stem}.preprocessed.tmp.onnx")
+    quant_pre_process(str(src), str(dst), skip_symbolic_shape=False)
+    return dst
+
+
+def make_variant(src: Path, variant: str, calibration: Optional[List[Dict[str, np.ndarray]]] = None) -> Path:
+    """Write ``model.<variant>.onnx`` next to ``src``."""
+    import onnx
+
+    dst = src.with_name(f"{src.stem}.{variant}.onnx")
+    if variant == "fp16":
+        from onnxruntime.transformers.float16 import convert_float_to_float16
+
+        # edge code keeps feeding fp32: casts at the graph boundary
+        proto = convert_float_to_float16(onnx.load(str(src)), keep_io_types=True)
+        onnx.save(proto, str(dst))
+    elif variant == "int8_dynamic":
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantize_dynamic(str(_preprocessed(src)), str(dst), weight_type=QuantType.QInt8)
+    elif variant == "int8_static":
+        from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
+
+        if not calibration:
+            raise ValueError(f"int8_static of {src} needs calibration windows")
+        quantize_static(str(_preprocessed(src)), str(dst), _Reader(calibration), quant_format=QuantFormat.QDQ,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.MinMax)
+    else:
+        raise ValueError(f"variant {variant!r}: expected one of {VARIANTS}")
+    src.with_name(f"{src.stem}.preprocessed.tmp.onnx").unlink(missing_ok=True)
+    return dst
+
+
+def _session(path: Path, threads: int = 1):
+    import onnxruntime as ort
+
+    opts = session_options(ort, threads)
+    opts.log_severity_level = 3  # constant-folding notes on fp16 graphs are expected, not news
+    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+
+
+def latency_ms(sess, feed: Dict[str, np.ndarray], n: int = 300) -> Dict[str, float]:
+    for _ in range(20):
+        sess.run(None, feed)
+    t = np.empty(n)
+    for i in range(n):
+        t0 = time.perf_counter()
+        sess.run(None, feed)
+        t[i] = time.perf_counter() - t0
+    return {"median_ms": float(np.median(t) * 1e3), "p99_ms": float(np.percentile(t, 99) * 1e3)}
+
+
+def evaluate_variant(path: Path, ev: EvalSet) -> Dict[str, Any]:
+    """Load with the edge's options (raises if onnxruntime refuses it), score, time at batch 1."""
+    sess = _session(path)
+    names = [o.name for o in sess.get_outputs()]
+    outs = [dict(zip(names, sess.run(names, b))) for b in ev.inputs]
+    one = {k: v[:1] for k, v in ev.inputs[0].items()}
+    return {"file": path.name, "size_bytes": path.stat().st_size, "sha256": sha256_file(path),
+            "metric": ev.metric(outs), "latency_1thread": latency_ms(sess, one)}
+
+
+def _primary(metric: Dict[str, float]) -> str:
+    for key in metric:
+        if key.endswith("_mean") or "balanced" in key:
+            return key
+    return next(iter(metric))
+
+
+def recommend(table: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """CPU: the fastest variant losing <= MAX_METRIC_DROP of the primary metric (fp32 unless
+    another is >= 10 % faster). Jetson GPU: the fp32 graph on TensorRT with fp16 engines
+    (TensorRT converts itself; int8 QDQ graphs need TensorRT's own calibration) - EXPECTED."""
+    base = table["fp32"]
+    key = _primary(base["metric"])
+    ok = {k: v for k, v in table.items() if "error" not in v
+          and base["metric"][key] - v["metric"][key] <= MAX_METRIC_DROP}
+    fastest = min(ok, key=lambda k: ok[k]["latency_1thread"]["median_ms"])
+    cpu = fastest if ok[fastest]["latency_1thread"]["median_ms"] < 0.9 * base["latency_1thread"]["median_ms"] \
+        else "fp32"
+    return {
+        "cpu": {"variant": cpu, "provider": "cpu", "why": f"fastest variant within {MAX_METRIC_DROP} of fp32 "
+                f"{key} (fp32 unless another is >= 10 % faster), measured at batch 1 on one thread"},
+        "jetson_gpu": {"variant": "fp32", "provider": "tensorrt", "trt_fp16": True,
+                       "why": "TensorRT builds fp16 engines from the fp32 graph (engine cache); CUDA EP as fallback. "
+                              "EXPECTED, not measured: no NVIDIA GPU where this was exported"},
+    }
+
+
+def quantise_all(onnx_path: Path, ev: EvalSet, variants=VARIANTS) -> Dict[str, Any]:
+    """Make, verify and measure every variant. Variants onnxruntime cannot load are deleted and
+    reported with their error; the others stay next to ``onnx_path``."""
+    table: Dict[str, Dict[str, Any]] = {"fp32": evaluate_variant(onnx_path, ev)}
+    base = table["fp32"]["metric"]
+    for v in variants:
+        try:
+            path = make_variant(onnx_path, v, ev.calibration)
+        except Exception as exc:  # noqa: BLE001 - the quantiser's own failure is a result to report
+            log.warning("%s: could not make %s: %s", onnx_path, v, exc)
+            table[v] = {"error": f"quantiser failed: {type(exc).__name__}: {exc}"}
+            continue
+        try:
+            row = evaluate_variant(path, ev)
+        except Exception as exc:  # noqa: BLE001 - a variant onnxruntime refuses is never shipped
+            path.unlink()
+            log.warning("%s: onnxruntime refuses %s (%s); not emitted", onnx_path, v, exc)
+            table[v] = {"error": f"onnxruntime (ORT_ENABLE_EXTENDED) refuses it: {type(exc).__name__}: {exc}"}
+            continue
+        if row["sha256"] == table["fp32"]["sha256"]:
+            row["note"] = "no op was quantised (file identical to fp32)"
+        row["metric_delta"] = {k: row["metric"][k] - base[k] for k in base}
+        table[v] = row
+    return {"eval": ev.description, "primary_metric": _primary(base), "table": table,
+            "recommended": recommend(table)}
