@@ -41,7 +41,7 @@ def export_onnx(spec: ExportSpec, module: Any, onnx_path: Path, exporter: Option
     dims = dict(spec.parity_cases[0])
     example = tuple(torch.from_numpy(x) for x in spec.example(dims, np.random.default_rng(0)))
     with warnings.catch_warnings():  # the TorchScript exporter's deprecation notice is expected
-        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+        warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning, torch.jit.TracerWarning))
         if exporter == "torchscript":
             torch.onnx.export(module, example, str(onnx_path), input_names=spec.input_names,
                               output_names=spec.output_names, dynamic_axes=spec.dynamic_axes(),
