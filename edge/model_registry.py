@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from cardiotune.errors import ModelError
+from cardiotune.errors import ModelError, ModelParityError
 
 from .manifest import ModelManifest
 
@@ -62,12 +62,42 @@ def verify_model(manifest_path: Path, providers: Optional[Sequence[str]] = None)
     return out
 
 
-def verify_models(root: Optional[Path] = None) -> List[Dict[str, Any]]:
-    """Verify every shipped model; a failure is reported per model (with the field that differs)."""
+def provider_parity(manifest_path: Path, providers: Sequence[str], tolerance: float = 2e-2,
+                    variant: str = "fp32", seed: int = 0) -> Dict[str, Any]:
+    """The model on ``providers`` (e.g. a TensorRT fp16 engine) against the CPU provider on the
+    same inputs; raises :class:`ModelParityError` beyond ``tolerance`` (fp16 engines: ~1e-2)."""
+    import numpy as np
+
+    from .onnx_model import OnnxModel
+
+    dev = OnnxModel(manifest_path, providers=providers, variant=variant)
+    cpu = OnnxModel(manifest_path, providers=["CPUExecutionProvider"], variant=variant, warmup=0)
+    rng = np.random.default_rng(seed)
+    errors: Dict[str, float] = {}
+    for dims in ({"batch": 1, "time": 1, "frames": 200, "seq_len": 16}, {"batch": 4, "time": 7, "frames": 64,
+                                                                          "seq_len": 5}):
+        feed = {k: rng.normal(0, 1, v.shape).astype(v.dtype) for k, v in dev.warmup_inputs(**dims).items()}
+        a, b = dev.run(feed), cpu.run(feed)
+        for k in a:
+            errors[k] = max(errors.get(k, 0.0), float(np.max(np.abs(a[k].astype(np.float64) - b[k]))))
+    result = {"providers": dev.providers, "requested": list(providers), "fell_back": dev.provider_choice.fell_back,
+              "max_abs_error_vs_cpu": errors, "tolerance": tolerance}
+    if any(not np.isfinite(e) or e > tolerance for e in errors.values()):
+        raise ModelParityError(dev.name, "values", f"{dev.providers[0]} vs CPUExecutionProvider",
+                               "device result differs from CPU", errors, tolerance)
+    return result
+
+
+def verify_models(root: Optional[Path] = None, providers: Optional[Sequence[str]] = None) -> List[Dict[str, Any]]:
+    """Verify every shipped model; a failure is reported per model (with the field that differs).
+    With ``providers`` (e.g. TensorRT on a Jetson) each model is also checked against CPU results."""
     results = []
     for path in shipped_manifests(root):
         try:
-            results.append({"ok": True, **verify_model(path)})
+            row = {"ok": True, **verify_model(path)}
+            if providers:
+                row["device_parity"] = provider_parity(path, providers)
+            results.append(row)
         except ModelError as exc:
             results.append({"ok": False, "manifest": str(path), "error": str(exc),
                             "field": getattr(exc, "field", None), "error_type": type(exc).__name__})

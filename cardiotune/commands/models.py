@@ -12,6 +12,9 @@ def register(sub) -> None:
         q = msub.add_parser(name, help=helptext)
         q.add_argument("--dir", help="a folder of <name>/manifest.json (default: the package's edge/models)")
         q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        if name == "verify":
+            q.add_argument("--providers", help="also run each model on these providers (e.g. tensorrt,cuda,cpu) "
+                                               "and compare with CPU results; reports what was really used")
         q.set_defaults(func=func)
 
 
@@ -38,8 +41,10 @@ def _verify(args) -> int:
     import json
 
     from cardiotune.edge.model_registry import verify_models
+    from cardiotune.edge.providers import validate_provider_names
 
-    results = verify_models(args.dir)
+    providers = validate_provider_names(args.providers.split(","), "--providers") if args.providers else None
+    results = verify_models(args.dir, providers)
     if args.json:
         print(json.dumps(results, indent=2))
     else:
@@ -47,6 +52,11 @@ def _verify(args) -> int:
             if r["ok"]:
                 print(f"OK    {r['name']:14s} " + ", ".join(f"{v} on {d['providers'][0]}" for v, d in
                                                            r["variants"].items()))
+                if "device_parity" in r:
+                    p = r["device_parity"]
+                    print(f"      parity on {p['providers'][0]} vs CPU (asked for {p['requested'][0]}"
+                          f"{', FELL BACK' if p['fell_back'] else ''}): max abs error "
+                          + ", ".join(f"{k} {v:.2g}" for k, v in p["max_abs_error_vs_cpu"].items()))
             else:
                 print(f"FAIL  {r['manifest']}: {r['error']}")
     return 0 if all(r["ok"] for r in results) else 1

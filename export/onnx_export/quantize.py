@@ -70,8 +70,25 @@ def make_variant(src: Path, variant: str, calibration: Optional[List[Dict[str, n
                         calibrate_method=CalibrationMethod.MinMax)
     else:
         raise ValueError(f"variant {variant!r}: expected one of {VARIANTS}")
-    src.with_name(f"{src.stem}.preprocessed.tmp.onnx").unlink(missing_ok=True)
+    if variant.startswith("int8"):
+        src.with_name(f"{src.stem}.preprocessed.tmp.onnx").unlink(missing_ok=True)
+        _tidy(dst)
     return dst
+
+
+def _tidy(path: Path) -> None:
+    """Drop opset imports no node uses (the pre-processor lists every onnxruntime domain, which
+    older onnxruntime builds, e.g. 1.11 on JetPack 4.6, may not know) and keep IR version 8."""
+    import onnx
+
+    proto = onnx.load(str(path))
+    used = {n.domain for n in proto.graph.node} | {""}
+    keep = [o for o in proto.opset_import if o.domain in used]
+    del proto.opset_import[:]
+    proto.opset_import.extend(keep)
+    proto.ir_version = min(proto.ir_version, 8)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
 
 
 def _session(path: Path, threads: int = 1):

@@ -72,3 +72,14 @@ def test_estimator_and_status_message_report_what_ran(tmp_path):
 def test_cpu_request_is_not_a_fallback():
     _, choice = create_session(MODELS_DIR / "hrv_va" / "model.onnx", [PROVIDER_ALIASES["cpu"]])
     assert not choice.fell_back and choice.active == ["CPUExecutionProvider"]
+
+
+@pytest.mark.skipif("CUDAExecutionProvider" in ort.get_available_providers(), reason="needs CPU-only onnxruntime")
+def test_models_verify_with_gpu_providers_reports_the_fallback(capsys, tmp_path, monkeypatch):
+    from cardiotune.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the TensorRT cache folder lands here
+    assert main(["models", "verify", "--providers", "tensorrt,cuda,cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "parity on CPUExecutionProvider vs CPU (asked for TensorrtExecutionProvider, FELL BACK)" in out
+    assert main(["models", "verify", "--providers", "gpu"]) == 2  # a clear config error, not a traceback

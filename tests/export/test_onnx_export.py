@@ -8,7 +8,6 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from cardiotune.cli import main  # noqa: E402
 from cardiotune.edge.model_registry import MODELS_DIR, verify_model  # noqa: E402
 from cardiotune.edge.onnx_model import OnnxModel  # noqa: E402
 from cardiotune.export.onnx_export.exporter import export_model  # noqa: E402
@@ -17,6 +16,7 @@ from cardiotune.export.onnx_export.quantize import quantise_all  # noqa: E402
 from cardiotune.export.onnx_export.registry import get_spec  # noqa: E402
 from cardiotune.export.onnx_export.spec import EvalSet  # noqa: E402
 
+from cardiotune.cli import main  # noqa: E402
 from cardiotune.errors import ConfigError, ModelParityError  # noqa: E402
 
 
@@ -90,8 +90,11 @@ def _speech_checkpoint(path):
         if isinstance(mod, torch.nn.BatchNorm1d):
             mod.running_mean.uniform_(-0.5, 0.5)
             mod.running_var.uniform_(0.5, 2.0)
-    torch.save({"config": m.config(), "state_dict": m.state_dict(), "classes": list("ABCDEFG"), "clip_s": 2.0,
-                "feature": {"n_mels": 40}}, path)
+    g = torch.Generator().manual_seed(1)  # the statistics log-reg half of the shipped SpeechEnsemble
+    stats = {"mu": torch.full((160,), 0.5), "sd": torch.ones(160) + torch.rand(160, generator=g),
+             "lin.weight": torch.randn(7, 160, generator=g) * 0.1, "lin.bias": torch.zeros(7)}
+    torch.save({"config": m.config(), "state_dict": m.state_dict(), "stats_state": stats, "classes": list("ABCDEFG"),
+                "clip_s": 2.0, "feature": {"n_mels": 40}}, path)
 
 
 def _ecg_checkpoint(path):
@@ -136,7 +139,7 @@ def test_quantised_variants_all_load_at_the_edge_optimisation_level(music, tmp_p
     table = q["table"]
     assert set(table) == {"fp32", "fp16", "int8_dynamic", "int8_static"}
     assert abs(table["fp32"]["metric"]["mae_mean"]) < 1e-5
-    for name, row in table.items():
+    for row in table.values():
         assert "error" not in row, row
         assert row["size_bytes"] > 0 and row["latency_1thread"]["median_ms"] > 0
         assert (out / row["file"]).is_file()
