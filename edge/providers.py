@@ -102,6 +102,7 @@ def session_options(ort: Any, threads: int = 1) -> Any:
     opts.intra_op_num_threads = int(threads)
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.log_severity_level = 3  # errors only: fp16 graphs print constant-folding notes; fallbacks we log ourselves
     return opts
 
 
