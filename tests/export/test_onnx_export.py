@@ -156,3 +156,47 @@ def test_shipped_manifests_match_what_the_exporter_writes():
         assert man["quantisation"]["primary_metric"] == metric
         assert set(man["recommended"]) == {"cpu", "jetson_gpu"}
         assert verify_model(MODELS_DIR / name / "manifest.json")["variants"].keys() == {"fp32", *man["variants"]}
+
+
+def test_bench_models_writes_rows_and_the_speedup_summary(tmp_path, capsys):
+    import shutil
+
+    shutil.copytree(MODELS_DIR / "hrv_va", tmp_path / "models" / "hrv_va")
+    out = tmp_path / "bench.json"
+    assert main(["bench", "models", "--dir", str(tmp_path / "models"), "--out", str(out), "-n", "50"]) == 0
+    res = json.loads(out.read_text())
+    runtimes = {r["runtime"] for r in res["rows"]}
+    assert runtimes == {"torch", "ort:fp32", "ort:fp16", "ort:int8_dynamic", "ort:int8_static"}
+    for r in res["rows"]:
+        assert "error" not in r, r
+        assert 0 < r["threads_1"]["median_ms"] <= r["threads_1"]["p99_ms"] and r["rss_mb"] > 0
+    s = res["summary"]["hrv_va"]
+    torch_row = next(r for r in res["rows"] if r["runtime"] == "torch")
+    ort_row = next(r for r in res["rows"] if r["runtime"] == "ort:fp32")
+    ratio = torch_row["threads_1"]["median_ms"] / ort_row["threads_1"]["median_ms"]
+    assert s["speedup_fp32_1thread"] == round(ratio, 2)
+    assert "| hrv_va | ort:int8_static |" in capsys.readouterr().out
+
+
+def test_a_variant_onnxruntime_refuses_is_never_emitted(music, tmp_path, monkeypatch):
+    from cardiotune.export.onnx_export import quantize
+
+    _, loaded, out, _ = music
+    src = tmp_path / "model.onnx"
+    src.write_bytes((out / "model.onnx").read_bytes())
+    real = quantize.make_variant
+
+    def broken_fp16(path, variant, calibration=None):
+        if variant != "fp16":
+            return real(path, variant, calibration)
+        dst = path.with_name("model.fp16.onnx")
+        dst.write_bytes(path.read_bytes()[:200])  # what a failed conversion could leave behind
+        return dst
+
+    monkeypatch.setattr(quantize, "make_variant", broken_fp16)
+    x = loaded.module.members[0].x_mean.numpy()[None].repeat(8, 0)
+    ev = EvalSet([{"features": x}], lambda outs: {"va0_mean": float(outs[0]["va_mean"][:, 0].mean())}, "8 windows",
+                 [{"features": x}])
+    q = quantize.quantise_all(src, ev, variants=("fp16", "int8_dynamic"))
+    assert "refuses it" in q["table"]["fp16"]["error"] and not (tmp_path / "model.fp16.onnx").exists()
+    assert "error" not in q["table"]["int8_dynamic"] and q["recommended"]["cpu"]["variant"] != "fp16"
