@@ -54,6 +54,8 @@ class OnnxVaEstimator:
             raise ModelContractError(str(path), "graph inputs", ["features"], names)
         check_graph_contract(self.manifest, self._session)
         self.providers: List[str] = self._session.get_providers()
+        for _ in range(3):  # warm-up before the runtime reports ready: TensorRT builds its engine here
+            self.predict(np.zeros((1, len(FEATURE_NAMES)), np.float32))
         log.info("loaded %s v%s (%s) with providers %s (asked for %s)", self.manifest.data["name"],
                  self.manifest.data["version"], variant, self.providers, self.provider_choice.requested)
 
