@@ -162,11 +162,15 @@ def test_bench_models_writes_rows_and_the_speedup_summary(tmp_path, capsys):
     import shutil
 
     shutil.copytree(MODELS_DIR / "hrv_va", tmp_path / "models" / "hrv_va")
+    man = tmp_path / "models" / "hrv_va" / "manifest.json"
+    data = json.loads(man.read_text())
+    data["variants"] = {"int8_dynamic": data["variants"]["int8_dynamic"]}  # fewer subprocesses: a faster test
+    man.write_text(json.dumps(data))
     out = tmp_path / "bench.json"
     assert main(["bench", "models", "--dir", str(tmp_path / "models"), "--out", str(out), "-n", "50"]) == 0
     res = json.loads(out.read_text())
     runtimes = {r["runtime"] for r in res["rows"]}
-    assert runtimes == {"torch", "ort:fp32", "ort:fp16", "ort:int8_dynamic", "ort:int8_static"}
+    assert runtimes == {"torch", "ort:fp32", "ort:int8_dynamic"}
     for r in res["rows"]:
         assert "error" not in r, r
         assert 0 < r["threads_1"]["median_ms"] <= r["threads_1"]["p99_ms"] and r["rss_mb"] > 0
@@ -175,7 +179,7 @@ def test_bench_models_writes_rows_and_the_speedup_summary(tmp_path, capsys):
     ort_row = next(r for r in res["rows"] if r["runtime"] == "ort:fp32")
     ratio = torch_row["threads_1"]["median_ms"] / ort_row["threads_1"]["median_ms"]
     assert s["speedup_fp32_1thread"] == round(ratio, 2)
-    assert "| hrv_va | ort:int8_static |" in capsys.readouterr().out
+    assert "| hrv_va | ort:int8_dynamic |" in capsys.readouterr().out
 
 
 def test_a_variant_onnxruntime_refuses_is_never_emitted(music, tmp_path, monkeypatch):
