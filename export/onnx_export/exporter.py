@@ -7,6 +7,7 @@ length into a Reshape (PLATFORM_NOTES), which the parity cases at several length
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import json
 import logging
 import warnings
@@ -35,6 +36,9 @@ def export_onnx(spec: ExportSpec, module: Any, onnx_path: Path, exporter: Option
     exporter = exporter or spec.exporter
     if exporter not in EXPORTERS:
         raise ConfigError("--exporter", exporter, f"one of {EXPORTERS}")
+    if exporter == "dynamo" and importlib.util.find_spec("onnxscript") is None:
+        raise ConfigError("--exporter", exporter, "'torchscript', or `pip install onnxscript` first (the dynamo "
+                          "exporter needs it; it is not in the train extra because no shipped model uses it)")
     onnx_path = Path(onnx_path)
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
     module.eval()
