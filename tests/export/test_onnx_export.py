@@ -204,3 +204,18 @@ def test_a_variant_onnxruntime_refuses_is_never_emitted(music, tmp_path, monkeyp
     q = quantize.quantise_all(src, ev, variants=("fp16", "int8_dynamic"))
     assert "refuses it" in q["table"]["fp16"]["error"] and not (tmp_path / "model.fp16.onnx").exists()
     assert "error" not in q["table"]["int8_dynamic"] and q["recommended"]["cpu"]["variant"] != "fp16"
+
+
+def test_cpu_recommendation_needs_both_accuracy_and_a_real_speedup():
+    from cardiotune.export.onnx_export.quantize import recommend
+
+    def row(metric, ms):
+        return {"metric": {"ccc_mean": metric}, "latency_1thread": {"median_ms": ms}}
+
+    table = {"fp32": row(0.50, 0.10), "fp16": row(0.50, 0.09), "int8_dynamic": row(0.45, 0.02),
+             "int8_static": {"error": "refused"}}
+    assert recommend(table)["cpu"]["variant"] == "fp32"  # fp16 only 10 % faster; int8 loses 0.05 CCC
+    table["fp16"] = row(0.495, 0.05)
+    assert recommend(table)["cpu"]["variant"] == "fp16"  # 2x faster within 0.01
+    assert recommend(table)["jetson_gpu"] == {**recommend(table)["jetson_gpu"], "provider": "tensorrt",
+                                              "trt_fp16": True}
