@@ -219,3 +219,13 @@ def test_cpu_recommendation_needs_both_accuracy_and_a_real_speedup():
     assert recommend(table)["cpu"]["variant"] == "fp16"  # 2x faster within 0.01
     assert recommend(table)["jetson_gpu"] == {**recommend(table)["jetson_gpu"], "provider": "tensorrt",
                                               "trt_fp16": True}
+
+
+def test_parity_runs_on_real_evaluation_windows(data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARDIOTUNE_DATA", str(data_dir))
+    manifest, _, ev = export_model(get_spec("cmer_music"), None, tmp_path, with_eval=True)
+    cases = json.loads(manifest.read_text())["parity"]["cases"]
+    real = [c for c in cases if c.startswith("real batch")]
+    assert real == ["real batch 0 shape (32, 1, 25)", "real batch 1 shape (32, 1, 25)"]
+    assert all(max(cases[c].values()) <= 1e-4 for c in real)
+    assert sum(len(b["features"]) for b in ev.inputs) == 110  # all Soundtracks110 excerpts
