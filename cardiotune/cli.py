@@ -24,6 +24,8 @@ COMMAND_MODULES = [
     "bench",
     "train",
     "eval",
+    "export",
+    "models",
     "firmware",
     "bridge",
     "status",

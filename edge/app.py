@@ -24,6 +24,7 @@ from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
 from .observability import attach_publisher, metrics_loop, recorder_ticker
 from .pipeline import Pipeline, PipelineConfig
+from .providers import validate_provider_names
 from .runtime import RuntimeStats, run_chain
 from .session import load_session
 from .sources.replay import ReplaySource
@@ -99,13 +100,16 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
         from .music.catalog import load_demo_catalog
 
         catalog = load_demo_catalog()
-    estimator = OnnxVaEstimator(_manifest_path(cfg))
+    estimator = OnnxVaEstimator(_manifest_path(cfg), providers=validate_provider_names(cfg.get("model.providers")),
+                                threads=cfg.get("model.threads"), variant=cfg.get("model.variant"),
+                                trt_cache_dir=cfg.get("model.trt_cache_dir"), trt_fp16=cfg.get("model.trt_fp16"))
     pipeline = Pipeline(session.fs, estimator, list(catalog), pipeline_config(cfg))
     source = ReplaySource(session, speed=cfg.speed, chunk_s=cfg.get("source.chunk_s"), duration_s=duration)
     device_id = cfg.get("device.id")
     broker = cfg.get("mqtt.broker")
     status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
-                    "version": estimator.version}, "providers": estimator.providers}
+                    "version": estimator.version}, "providers": estimator.providers,
+                    "providers_requested": estimator.provider_choice.requested}
     async with contextlib.AsyncExitStack() as stack:
         if broker == "embedded":
             from .broker import EmbeddedBroker
