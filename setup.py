@@ -28,6 +28,8 @@ setup(
     package_dir=package_dir,
     package_data={
         "": ["*.json", "*.onnx", "*.npz", "*.toml", "*.md", "*.c", "*.h", "*.ino", "py.typed"],
+        # shipped models live in plain folders (no __init__.py): name them, or wheels leave them out
+        "cardiotune.edge": ["models/*/*.onnx", "models/*/manifest.json"],
     },
     include_package_data=True,
 )

@@ -25,6 +25,8 @@ COMMAND_MODULES = [
     "bench",
     "train",
     "eval",
+    "export",
+    "models",
     "firmware",
     "bridge",
     "status",

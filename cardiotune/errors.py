@@ -5,12 +5,13 @@
     ├── MissingDependencyError an optional extra is not installed
     ├── ModelError             a model file or manifest is unusable
     │   ├── ModelIntegrityError   sha256 of the model file differs from its manifest
-    │   └── ModelContractError    manifest fields / model inputs do not match what is expected
+    │   ├── ModelContractError    manifest fields / model inputs do not match what is expected
+    │   └── ModelParityError      an exported model's outputs differ from the PyTorch model's
     └── DataError              an input file or stream is malformed (names the file / field)
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 __all__ = [
     "CardiotuneError",
@@ -19,6 +20,7 @@ __all__ = [
     "ModelError",
     "ModelIntegrityError",
     "ModelContractError",
+    "ModelParityError",
     "DataError",
 ]
 
@@ -52,11 +54,17 @@ class ModelError(CardiotuneError):
 
 
 class ModelIntegrityError(ModelError):
-    def __init__(self, path: str, expected_sha256: str, actual_sha256: str):
+    """The model file is not the one its manifest describes; ``field`` is ``sha256`` or ``size_bytes``."""
+
+    def __init__(self, path: str, expected_sha256: Any, actual_sha256: Any, field: str = "sha256"):
         self.path, self.expected_sha256, self.actual_sha256 = path, expected_sha256, actual_sha256
+        self.field = field
+        if field.endswith("sha256"):
+            detail = f"has {field} {str(actual_sha256)[:16]}…, manifest says {str(expected_sha256)[:16]}…"
+        else:
+            detail = f"field '{field}' is {actual_sha256!r}, manifest says {expected_sha256!r}"
         super().__init__(
-            f"model file {path} has sha256 {actual_sha256[:16]}…, manifest says "
-            f"{expected_sha256[:16]}… - the file is corrupted or was replaced; refusing to run it"
+            f"model file {path} {detail} - the file is corrupted, truncated or was replaced; refusing to run it"
         )
 
 
@@ -65,6 +73,25 @@ class ModelContractError(ModelError):
         self.path, self.field, self.expected, self.actual = path, field, expected, actual
         super().__init__(
             f"model {path}: field '{field}' is {actual!r}, expected {expected!r}"
+        )
+
+
+class ModelParityError(ModelError):
+    """onnxruntime and PyTorch disagree on an exported model.
+
+    ``stage`` is where the check stopped: ``"names"``, ``"shapes"`` or ``"values"``;
+    ``errors`` maps every output to its max abs error (``inf`` where shapes differ);
+    ``case`` says which input (batch size, sequence length) showed it.
+    """
+
+    def __init__(self, model: str, stage: str, case: str, detail: str,
+                 errors: Optional[Dict[str, float]] = None, tolerance: float = 0.0):
+        self.model, self.stage, self.case, self.detail = model, stage, case, detail
+        self.errors, self.tolerance = dict(errors or {}), tolerance
+        nums = ", ".join(f"{k}: {v:.3g}" for k, v in self.errors.items())
+        super().__init__(
+            f"ONNX parity of {model} failed at {stage} ({case}): {detail}"
+            + (f"; max abs error per output {nums} (tolerance {tolerance:g})" if nums else "")
         )
 
 

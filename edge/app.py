@@ -24,6 +24,7 @@ from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
 from .observability import attach_publisher, metrics_loop, recorder_ticker
 from .pipeline import PipelineConfig
+from .providers import validate_provider_names
 from .runtime import RuntimeStats, run_chain
 from .sources.files import load_recording
 from .sources.replay import ReplaySource
@@ -100,7 +101,9 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
         from .music.catalog import load_demo_catalog
 
         catalog = load_demo_catalog()
-    estimator = OnnxVaEstimator(_manifest_path(cfg))
+    estimator = OnnxVaEstimator(_manifest_path(cfg), providers=validate_provider_names(cfg.get("model.providers")),
+                                threads=cfg.get("model.threads"), variant=cfg.get("model.variant"),
+                                trt_cache_dir=cfg.get("model.trt_cache_dir"), trt_fp16=cfg.get("model.trt_fp16"))
     from .assemble import build_fused_pipeline
 
     assembled = build_fused_pipeline(cfg, session.fs, estimator, list(catalog), pipeline_config(cfg))
@@ -118,6 +121,7 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
     broker = cfg.get("mqtt.broker")
     status_extra = {"version": estimator.version, "model": {"name": estimator.manifest.data["name"],
                     "version": estimator.version}, "providers": estimator.providers,
+                    "providers_requested": estimator.provider_choice.requested,
                     "voice": assembled.voice_status, "calibration": {"user": assembled.calibration["user"],
                                                                      "stored": assembled.calibration["stored"]}}
     async with contextlib.AsyncExitStack() as stack:

@@ -15,6 +15,7 @@ from cardiotune.errors import ConfigError
 
 from .mqtt.topics import validate_device_id
 from .mqtt.url import parse_broker_url
+from .providers import PROVIDER_ALIASES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -72,6 +73,11 @@ def _int_range(lo, hi) -> Callable[[Any], bool]:
     return lambda x: isinstance(x, int) and not isinstance(x, bool) and lo <= x <= hi
 
 
+def _providers(x) -> bool:
+    return (isinstance(x, list) and len(x) > 0 and all(p in PROVIDER_ALIASES for p in x)
+            and len(set(x)) == len(x))
+
+
 # section -> key -> (default, check, what was expected)
 SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
     "device": {
@@ -97,6 +103,14 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
     "model": {
         "manifest": ("builtin:hrv_va", lambda x: isinstance(x, str) and x != "",
                      "'builtin:hrv_va' or a path to a model manifest.json"),
+        # execution providers in order of preference; CPU is always the floor (edge/providers.py)
+        "providers": (["cpu"], _providers, "a non-empty list of \"tensorrt\", \"cuda\", \"cpu\""),
+        "threads": (1, _int_range(0, 256), "an integer 0-256 (0 = onnxruntime's default)"),
+        "variant": ("fp32", lambda x: x in ("fp32", "fp16", "int8_dynamic", "int8_static"),
+                    "\"fp32\", \"fp16\", \"int8_dynamic\" or \"int8_static\""),
+        "trt_cache_dir": ("~/.cache/cardiotune/trt", lambda x: isinstance(x, str) and x != "",
+                          "a folder for TensorRT engine and timing caches"),
+        "trt_fp16": (True, lambda x: isinstance(x, bool), "true or false"),
     },
     "smoothing": {
         "q_per_s": (0.002, _positive, "a process-noise variance per second > 0"),

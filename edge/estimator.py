@@ -16,6 +16,8 @@ from cardiotune.errors import ModelContractError
 
 from .features import FEATURE_NAMES
 from .manifest import ModelManifest
+from .onnx_model import check_graph_contract
+from .providers import create_session
 
 __all__ = ["VaEstimate", "OnnxVaEstimator", "default_hrv_model_manifest"]
 
@@ -38,27 +40,24 @@ class VaEstimate:
 class OnnxVaEstimator:
     """Features -> VA mean and variance. Refuses a model whose hash or contract is off."""
 
-    def __init__(self, manifest_path: Optional[Path] = None, providers: Optional[Sequence[str]] = None):
+    def __init__(self, manifest_path: Optional[Path] = None, providers: Optional[Sequence[str]] = None,
+                 threads: int = 1, variant: str = "fp32", trt_cache_dir: str = "~/.cache/cardiotune/trt",
+                 trt_fp16: bool = True):
         self.manifest = ModelManifest.load(manifest_path or default_hrv_model_manifest())
-        self.manifest.verify_file()
+        path = self.manifest.verify_variant(variant)
         self.manifest.require({"inputs.0.name": "features", "inputs.0.feature_names": list(FEATURE_NAMES),
                                "outputs.0.name": "va_mean", "outputs.1.name": "va_logvar"})
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1  # tiny model: threads only add overhead
-        opts.inter_op_num_threads = 1
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
-        self._session = ort.InferenceSession(
-            str(self.manifest.model_path), sess_options=opts,
-            providers=list(providers) if providers else ["CPUExecutionProvider"],
-        )
+        # tiny model: one thread (threads only add overhead); ORT_ENABLE_EXTENDED (edge/providers.py)
+        self._session, self.provider_choice = create_session(path, providers, threads, trt_cache_dir, trt_fp16)
         names = [i.name for i in self._session.get_inputs()]
         if names != ["features"]:
-            raise ModelContractError(str(self.manifest.model_path), "graph inputs", ["features"], names)
+            raise ModelContractError(str(path), "graph inputs", ["features"], names)
+        check_graph_contract(self.manifest, self._session)
         self.providers: List[str] = self._session.get_providers()
-        log.info("loaded %s v%s with providers %s", self.manifest.data["name"],
-                 self.manifest.data["version"], self.providers)
+        for _ in range(3):  # warm-up before the runtime reports ready: TensorRT builds its engine here
+            self.predict(np.zeros((1, len(FEATURE_NAMES)), np.float32))
+        log.info("loaded %s v%s (%s) with providers %s (asked for %s)", self.manifest.data["name"],
+                 self.manifest.data["version"], variant, self.providers, self.provider_choice.requested)
 
     @property
     def version(self) -> str:

@@ -53,12 +53,38 @@ class ModelManifest:
         return self.path.parent / self.data["file"]
 
     def verify_file(self) -> None:
-        """Raise unless the model file exists and its sha256 matches the manifest."""
-        if not self.model_path.is_file():
-            raise ModelError(f"model file {self.model_path} named by {self.path} does not exist")
-        actual = sha256_file(self.model_path)
-        if actual != self.data["sha256"]:
-            raise ModelIntegrityError(str(self.model_path), self.data["sha256"], actual)
+        """Raise unless the model file exists and its size and sha256 match the manifest."""
+        self._verify(self.model_path, self.data, "")
+
+    @property
+    def variants(self) -> Dict[str, Dict[str, Any]]:
+        """Quantised variants shipped next to the fp32 file (``fp32`` is the main file)."""
+        out = {"fp32": {"file": self.data["file"], "sha256": self.data["sha256"]}}
+        if "size_bytes" in self.data:
+            out["fp32"]["size_bytes"] = self.data["size_bytes"]
+        out.update(self.data.get("variants", {}))
+        return out
+
+    def variant_path(self, variant: str) -> Path:
+        if variant not in self.variants:
+            raise ModelContractError(str(self.path), "variants", sorted(self.variants), variant)
+        return self.path.parent / self.variants[variant]["file"]
+
+    def verify_variant(self, variant: str = "fp32") -> Path:
+        """Check one variant's size and sha256; return its path."""
+        path = self.variant_path(variant)
+        self._verify(path, self.variants[variant], "" if variant == "fp32" else f"variants.{variant}.")
+        return path
+
+    def _verify(self, path: Path, entry: Mapping[str, Any], prefix: str) -> None:
+        if not path.is_file():
+            raise ModelError(f"model file {path} named by {self.path} does not exist")
+        size = path.stat().st_size
+        if "size_bytes" in entry and size != entry["size_bytes"]:  # truncated or padded: name the field
+            raise ModelIntegrityError(str(path), entry["size_bytes"], size, f"{prefix}size_bytes")
+        actual = sha256_file(path)
+        if actual != entry["sha256"]:
+            raise ModelIntegrityError(str(path), entry["sha256"], actual, f"{prefix}sha256")
 
     def require(self, expected: Mapping[str, Any]) -> None:
         """Check dotted manifest fields, e.g. ``{"inputs.0.feature_names": [...]}``."""
