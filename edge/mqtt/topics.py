@@ -5,6 +5,7 @@
     cardiotune/v1/<device_id>/pick     retained, QoS 1, the current music pick with TTL
     cardiotune/v1/<device_id>/cmd      in: commands (QoS 1)
     cardiotune/v1/<device_id>/ack      out: one answer per command (QoS 1)
+    cardiotune/v1/<device_id>/player/event  in: events of the players playing the picks (QoS 1)
 """
 from __future__ import annotations
 
@@ -57,3 +58,7 @@ class DeviceTopics:
     @property
     def ack(self) -> str:
         return f"{self.base}/ack"
+
+    @property
+    def player_event(self) -> str:
+        return f"{self.base}/player/event"
