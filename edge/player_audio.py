@@ -14,6 +14,7 @@ MQTT player hands it to its event loop).
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
 import threading
@@ -62,22 +63,24 @@ def resolve_track_path(track: PickTrack, catalog: Optional[Callable[[], Catalog]
 
 
 def decode_audio(path: Path, samplerate: int) -> np.ndarray:
-    """Mono float32 samples of ``path`` at ``samplerate``: soundfile (libsndfile: WAV, FLAC,
-    OGG, MP3) when installed, else the built-in WAV reader; resampled with a polyphase filter."""
-    try:
-        sf = import_optional("soundfile", "audio", "decoding FLAC/OGG/MP3 files")
-    except (CardiotuneError, OSError):
-        sf = None
-    if sf is not None:
+    """Mono float32 samples of ``path`` at ``samplerate``: WAV with the built-in reader, FLAC,
+    OGG and MP3 with soundfile (libsndfile, extra ``audio``); resampled with a polyphase filter."""
+    audio = None
+    if path.suffix.lower() == ".wav":
+        try:
+            audio, sr = read_wav(path)
+        except DataError:  # 24-bit / float WAV: libsndfile reads those
+            if importlib.util.find_spec("soundfile") is None:
+                raise
+    if audio is None:
+        try:
+            sf = import_optional("soundfile", "audio", f"decoding {path.suffix} files")
+        except OSError as exc:  # the package is there but libsndfile is not
+            raise DataError(f"cannot decode {path}: {exc}") from None
         try:
             audio, sr = sf.read(str(path), dtype="float32", always_2d=True)
         except RuntimeError as exc:  # soundfile.LibsndfileError subclasses RuntimeError
             raise DataError(f"cannot decode {path}: {exc}") from None
-    elif path.suffix.lower() == ".wav":
-        audio, sr = read_wav(path)
-    else:
-        raise DataError(f"cannot decode {path}: only WAV without the 'audio' extra (pip install "
-                        "'cardiotune[audio]' for FLAC/OGG/MP3)")
     mono = audio.mean(axis=1) if audio.shape[1] > 1 else audio[:, 0]
     if sr != samplerate:
         from math import gcd

@@ -92,7 +92,7 @@ def test_auto_falls_back_to_print_without_a_device(monkeypatch):
     assert "no audio output device (Error querying device -1)" in out.note
     with pytest.raises(player_audio.AudioUnavailable, match="no audio output device"):
         player_audio.open_output("sounddevice")
-    with pytest.raises(ValueError, match="expected one of auto, sounddevice, print"):
+    with pytest.raises(ValueError, match="expected one of auto, sounddevice, null, print"):
         player_audio.open_output("alsa")
 
 
