@@ -73,6 +73,7 @@ def _store(db, path: Path, sha: str, st: os.stat_result, res: TrackResult, model
     tid = f"trk-{sha[:16]}"
     title = res.tags.get("title") or path.stem
     with transaction(db):
+        db.execute("DELETE FROM segments WHERE track_id = ?", (tid,))  # also without foreign_keys on
         db.execute("DELETE FROM tracks WHERE id = ? OR path = ?", (tid, str(path)))
         db.execute(
             "INSERT INTO tracks (id, uri, path, sha256, size, mtime, title, artist, album, duration_s, valence,"
@@ -143,9 +144,9 @@ def build_catalog(music_dir: Union[str, Path], db_path: Union[str, Path], *, wor
         present = {str(p) for p in files}
         gone = [p for p in rows if p.startswith(str(root) + os.sep) and p not in present]
         if gone:
-            with transaction(db):
-                db.executemany("DELETE FROM tracks WHERE path = ?", [(p,) for p in gone])
-            report.removed = len(gone)
+            with transaction(db):  # rows moved above no longer carry their old path
+                for p in gone:
+                    report.removed += db.execute("DELETE FROM tracks WHERE path = ?", (p,)).rowcount
         _score_all(db, todo, local, model, workers, segment_s, music_ckpt, cmer_ckpt, progress, report)
         with transaction(db):
             db.execute("INSERT OR REPLACE INTO meta VALUES ('model', ?)", (model,))
