@@ -73,8 +73,7 @@ def load_catalog_index(path: Union[str, Path], default_duration_s: float = 30.0)
     except (ValueError, UnicodeDecodeError) as exc:
         raise DataError(f"catalog index {path}: 'meta' is not JSON ({exc})") from None
     schema = meta.get("schema", "")
-    if not isinstance(schema, str) or schema.split("/")[0] != INDEX_SCHEMA.split("/")[0] \
-            or schema.split("/")[-1] != INDEX_SCHEMA.split("/")[-1]:
+    if schema != INDEX_SCHEMA:
         raise DataError(f"catalog index {path}: schema {schema!r}, expected {INDEX_SCHEMA!r}")
     missing = [k for k in ARRAY_KEYS if k not in arrays]
     if missing:

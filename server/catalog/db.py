@@ -90,9 +90,9 @@ def open_db(path: Union[str, Path]) -> sqlite3.Connection:
     """Open (creating or upgrading) a catalog database. Raises DataError for a newer schema."""
     db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)  # explicit BEGIN/COMMIT
     db.row_factory = sqlite3.Row
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA journal_mode = WAL")  # readers (catalog show) never block a build
     try:
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA journal_mode = WAL")  # readers (catalog show) never block a build
         version = db.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         db.close()

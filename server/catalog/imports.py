@@ -110,6 +110,8 @@ class _Rows:
         return x
 
     def scale(self, x: float) -> float:
+        if (self.lo, self.hi) == (-1.0, 1.0):
+            return x  # already on the catalog scale: keep the value bit for bit
         return (x - self.lo) / (self.hi - self.lo) * 2.0 - 1.0
 
     def scale_sd(self, x: Optional[float]) -> Optional[float]:
