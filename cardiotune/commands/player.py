@@ -24,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--mpd", default="127.0.0.1:6600", metavar="ADDRESS",
                    help="MPD address: host[:port] or unix:/path/to/socket (local files outside MPD's music "
                    "directory need the unix socket) (default: %(default)s)")
+    p.add_argument("--start-mpd", default=None, metavar="MUSIC_DIR",
+                   help="start a private MPD (Debian's mpd, null audio output) on MUSIC_DIR for this run and "
+                   "play through it (implies --backend mpd; for machines without a running MPD)")
     p.add_argument("--mpd-music-dir", default=None, metavar="DIR",
                    help="MPD's music_directory: tracks under it are added by relative path (works over TCP)")
     p.add_argument("--crossfade", type=float, default=2.0, metavar="S",
@@ -72,12 +75,8 @@ def _output(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    import asyncio
-    import json
-
     from cardiotune.edge.mqtt.topics import DeviceTopics
     from cardiotune.edge.mqtt.url import parse_broker_url
-    from cardiotune.edge.player_mqtt import PickPlayer
     from cardiotune.errors import ConfigError
 
     try:
@@ -85,12 +84,34 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError("--broker", args.broker, "mqtt://host[:port] or mqtts://host[:port]") from exc
     try:
-        topics = DeviceTopics(args.device_id)
+        DeviceTopics(args.device_id)
     except ValueError as exc:
         raise ConfigError("--device-id", args.device_id, str(exc)) from exc
     if args.position_every <= 0:
         raise ConfigError("--position-every", args.position_every, "seconds > 0")
 
+    daemon = None
+    if args.start_mpd:
+        from cardiotune.edge.mpd_daemon import MpdDaemon
+
+        daemon = MpdDaemon(args.start_mpd).start()
+        args.backend, args.mpd, args.mpd_music_dir = "mpd", daemon.address, args.start_mpd
+        print(f"started a private MPD on {daemon.socket_path} (music: {args.start_mpd}, null audio output)")
+    try:
+        return _play(args)
+    finally:
+        if daemon is not None:
+            daemon.stop()
+
+
+def _play(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from cardiotune.edge.mqtt.topics import DeviceTopics
+    from cardiotune.edge.player_mqtt import PickPlayer
+
+    topics = DeviceTopics(args.device_id)
     output = _output(args)
     if output.note:
         print(output.note, flush=True)
