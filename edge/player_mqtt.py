@@ -171,8 +171,6 @@ class PickPlayer:
         if decision.action == "play" and decision.pick is not None:
             log.info("%s", decision.message)
             playing, pos = self.output.position() if hasattr(self.output, "position") else (None, 0.0)
-            if playing is not None and self._loop is not None:
-                self.emit("skipped", playing, pos, reason="replaced")
             try:
                 self.output.play(decision.pick)
             except CardiotuneError as exc:  # missing / unreadable audio: skip this pick
@@ -180,6 +178,9 @@ class PickPlayer:
                 log.warning("cannot play %s: %s", decision.pick.describe(), exc)
                 if self._loop is not None:
                     self.emit("error", decision.pick, None, error=str(exc))
+            else:  # the old pick is only replaced once the new one is playing
+                if playing is not None and self._loop is not None:
+                    self.emit("skipped", playing, pos, reason="replaced")
         elif decision.action == "duplicate":
             log.debug("%s", decision.message)
         else:

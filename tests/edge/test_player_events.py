@@ -57,10 +57,13 @@ def test_null_backend_events_flow_back_over_mqtt(mosquitto, device_id, tmp_path)
                 await ev.wait_for("started", "p-short")
                 ended = await ev.wait_for("ended", "p-short")
                 assert ended["reason"] == "eof"
-                # a file that does not exist: an error event naming it
+                # a file that does not exist: an error event naming it; what plays goes on playing
+                await publish(port, pick_topic, pick_payload(device_id, "p-long2", long, 30.0))
+                await ev.wait_for("started", "p-long2")
                 await publish(port, pick_topic, pick_payload(device_id, "p-gone", tmp_path / "gone.wav", 5.0))
                 err = await ev.wait_for("error", "p-gone")
                 assert "gone.wav does not exist" in err["error"]
+                assert out.position()[0].pick_id == "p-long2"
                 # still playing when its TTL passes: stopped and reported
                 await publish(port, pick_topic, pick_payload(device_id, "p-ttl", long, 30.0, ttl_s=1.0))
                 await ev.wait_for("started", "p-ttl")
@@ -68,6 +71,7 @@ def test_null_backend_events_flow_back_over_mqtt(mosquitto, device_id, tmp_path)
                 assert ttl["reason"] == "ttl-expired"
                 assert ev.kinds("p-long") == ["started", "skipped"]
                 assert ev.kinds("p-short") == ["started", "ended"]
+                assert ev.kinds("p-long2") == ["started", "skipped"]  # replaced by p-ttl, not by p-gone
                 seqs = [e["seq"] for e in ev.events]
                 assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
                 assert player.counts["events_dropped"] == 0
