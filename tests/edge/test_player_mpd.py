@@ -87,3 +87,59 @@ def test_mpd_plays_picks_and_reports_events(mosquitto, device_id, mpd_daemon):
         await publish(port, pick_topic, b"", retain=True)
 
     asyncio.run(scenario())
+
+
+def test_cli_start_mpd_plays_a_catalog_pick(mosquitto, device_id, tmp_path):
+    """`cardiotune player --start-mpd DIR --catalog INDEX` as a user runs it: the pick's URI is
+    not a local file, so the player finds the file by track id in the catalog index."""
+    import json
+    import subprocess
+    import sys
+
+    import numpy as np
+    from cardiotune.edge.catalog_index import INDEX_SCHEMA, content_hash
+
+    if shutil.which("mpd") is None:
+        pytest.skip("mpd is not installed (run tools/ensure_mpd.sh)")
+    host, port = mosquitto
+    music = tmp_path / "music"
+    music.mkdir()
+    clip = write_clip(music / "song.wav", 20.0)
+    arrays = {"ids": np.array(["trk-1"]), "titles": np.array(["Song"]), "artists": np.array([""]),
+              "uris": np.array([clip.as_uri()]), "va": np.zeros((1, 2), np.float32),
+              "va_sd": np.zeros((1, 2), np.float32), "duration_s": np.array([20.0], np.float32),
+              "embedding": np.zeros((1, 8), np.float32), "seg_track": np.zeros(0, np.int32),
+              "seg_start_s": np.zeros(0, np.float32), "seg_va": np.zeros((0, 2), np.float32)}
+    meta = {"schema": INDEX_SCHEMA, "content_sha256": content_hash(arrays), "models": ["t"]}
+    np.savez(tmp_path / "index.npz", meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cardiotune", "player", "--broker", f"mqtt://{host}:{port}", "--device-id",
+         device_id, "--start-mpd", str(music), "--catalog", str(tmp_path / "index.npz")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if "listening for picks" in line:
+                break
+        assert "started a private MPD" in lines[0] and "(backend: mpd)" in lines[-1]
+        payload = pick_payload(device_id, "c-1", clip, 20.0).replace(clip.as_uri().encode(), b"spotify:track:x")
+        payload = payload.replace(b'"id": "song"', b'"id": "trk-1"')
+
+        async def send_and_wait():
+            async with EventListener(port, device_id) as ev:
+                # retained: the player may not have subscribed yet when it printed "listening"
+                await publish(port, f"cardiotune/v1/{device_id}/pick", payload, retain=True)
+                return await ev.wait_for("started", "c-1")
+
+        started = asyncio.run(send_and_wait())
+        assert started["backend"] == "mpd" and started["track_id"] == "trk-1"
+        for line in proc.stdout:
+            if line.startswith("event:"):
+                assert '"event": "started"' in line and '"trk-1"' in line
+                break
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+        asyncio.run(publish(port, f"cardiotune/v1/{device_id}/pick", b"", retain=True))
+    assert "Traceback" not in err
