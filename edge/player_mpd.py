@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 from .._imports import import_optional
 from ..errors import CardiotuneError, ConfigError
 from .music.catalog import Catalog
-from .player import Pick
+from .player import Backoff, Pick
 from .player_audio import resolve_track_path
 
 __all__ = ["MpdOutput", "parse_mpd_address"]
@@ -93,11 +93,28 @@ class MpdOutput:
         return client
 
     async def run(self) -> None:
-        """Connect, configure, then follow MPD's player notifications until cancelled."""
+        """Connect, configure, follow MPD's player notifications; reconnect with capped
+        backoff when MPD goes away (restarted, socket closed) until cancelled."""
+        mpd = import_optional("mpd.asyncio", "mpd", "the MPD player backend")
         self._ready = self._ready or asyncio.Event()
+        backoff = Backoff(initial=0.5, cap=10.0)
+        while True:
+            try:
+                await self._session()
+            except (CardiotuneError, mpd.ConnectionError, OSError) as exc:
+                self._ready.clear()
+                delay = backoff.next()
+                log.warning("MPD connection lost (%s); reconnecting in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+
+    async def _session(self) -> None:
+        assert self._ready is not None
         self._cmd = await self._connect()
-        watch = await self._connect()
+        watch = None
         try:
+            watch = await self._connect()
             await self._cmd.crossfade(self.crossfade_s)
             await self._cmd.consume(1)  # played songs leave the queue: it stays short
             await self._cmd.random(0)
@@ -108,6 +125,8 @@ class MpdOutput:
                 self._on_status(await watch.status())
         finally:
             for c in (self._cmd, watch):
+                if c is None:
+                    continue
                 try:
                     c.disconnect()
                 except Exception as exc:  # noqa: BLE001 - closing a broken connection; log and go on
