@@ -107,17 +107,25 @@ class Scorer:
         self._music = None
         self._cmer = None
         parts = [FEATURES_VERSION]
-        if music_ckpt is not None and Path(music_ckpt).is_file():
+        if music_ckpt is not None and Path(music_ckpt).is_file() and self._have_torch():
             self._music = self._load_music(Path(music_ckpt))
             parts.append(f"music_va:{_short_sha(Path(music_ckpt))}")
         else:
             parts.append("va:feature-fallback")
-        if cmer_ckpt is not None and Path(cmer_ckpt).is_file():
+        if cmer_ckpt is not None and Path(cmer_ckpt).is_file() and self._have_torch():
             self._cmer = self._load_cmer(Path(cmer_ckpt))
             parts.append(f"cmer:{_short_sha(Path(cmer_ckpt))}")
         else:
             parts.append("emb:zfeatures")
         self.version = "+".join(parts)
+        if self._music is None or self._cmer is None:
+            log.warning("catalog scorer: %s (a checkpoint or torch is missing; see docs/catalog.md)", "+".join(parts))
+
+    @staticmethod
+    def _have_torch() -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec("torch") is not None
 
     @staticmethod
     def _load_music(path: Path):

@@ -79,3 +79,16 @@ def test_show_writes_png_and_self_contained_html(tmp_path):
     page = write_html(pts, tmp_path / "c.html", stats=stats).read_text()
     assert page.count("<circle") == 3 and "Happy &lt;b&gt;" in page and "<svg" in page
     assert "src=" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_fallback_scorer_without_checkpoints(tmp_path):
+    from cardiotune.server.catalog.analyze import Scorer
+    from cardiotune.server.catalog.st110_stats import MEAN, STD
+
+    s = Scorer(tmp_path / "none.pt", tmp_path / "none.pt")
+    assert s.version == "st110-librosa-v1+va:feature-fallback+emb:zfeatures"
+    loud = np.array(MEAN) + np.array(STD) * np.r_[3.0, 3.0, np.zeros(23)]  # loud and bright
+    mean, sd = s.va(np.stack([np.array(MEAN), loud]))
+    assert mean[0].tolist() == [0.0, 0.0] and mean[1, 1] > 0.9 and mean[1, 0] == 0.0
+    assert sd.tolist() == [[1.0, 0.5], [1.0, 0.5]]
+    np.testing.assert_allclose(s.embed(np.array(MEAN)), np.zeros((1, 25)), atol=1e-5)
