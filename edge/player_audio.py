@@ -58,7 +58,7 @@ def resolve_track_path(track: PickTrack, catalog: Optional[Callable[[], Catalog]
         cat = catalog()
         if track.id in cat and cat.by_id(track.id).path.is_file():
             return cat.by_id(track.id).path
-        tried.append(f"id {track.id!r} is not in the demo catalog")
+        tried.append(f"id {track.id!r} is not in the catalog")
     raise DataError(f"cannot find audio for track {track.id!r}: " + "; ".join(tried))
 
 
