@@ -43,7 +43,7 @@ $(VENV38)/.installed: pyproject.toml setup.py
 	bash tools/make_py38_venv.sh $(VENV38)
 	touch $@
 
-test-edge38: $(VENV38)/.installed broker
+test-edge38: $(VENV38)/.installed broker mpd
 	$(VENV38)/bin/python -m pytest -m "not train" $(wildcard tests/edge tests/firmware_bridge tests/cardiotune)
 
 clean:
