@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "demo",
     "run",
     "player",
+    "catalog",
     "bench",
     "train",
     "eval",

@@ -6,6 +6,7 @@
     cardiotune/v1/<device_id>/cmd      in: commands (QoS 1)
     cardiotune/v1/<device_id>/ack      out: one answer per command (QoS 1)
     cardiotune/v1/<device_id>/metrics  retained, QoS 0, latency histograms, queues, drops (every ~10 s)
+    cardiotune/v1/<device_id>/player/event  in: events of the players playing the picks (QoS 1)
 """
 from __future__ import annotations
 
@@ -62,3 +63,7 @@ class DeviceTopics:
     @property
     def metrics(self) -> str:
         return f"{self.base}/metrics"
+
+    @property
+    def player_event(self) -> str:
+        return f"{self.base}/player/event"

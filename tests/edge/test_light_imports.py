@@ -14,6 +14,13 @@ MODULES = [
     "cardiotune.edge.mqtt.publisher",
     "cardiotune.edge.display",
     "cardiotune.edge.config",
+    "cardiotune.edge.catalog_index",
+    "cardiotune.edge.player_mqtt",
+    "cardiotune.edge.player_audio",
+    "cardiotune.edge.player_mpd",
+    "cardiotune.edge.player_events",
+    "cardiotune.edge.mpd_daemon",
+    "cardiotune.edge.bench_player",
 ]
 
 
