@@ -5,7 +5,7 @@ VENV38  ?= .venv38
 PIP_Q   ?= -q
 ARGS    ?=
 
-.PHONY: demo test test-main test-edge38 lint broker clean
+.PHONY: demo test test-main test-edge38 lint broker mpd clean
 
 $(VENV)/.demo-installed: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(VENV)/.demo-installed: pyproject.toml setup.py
 $(VENV)/.dev-installed: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_Q) -U pip
-	$(VENV)/bin/pip install $(PIP_Q) -e '.[demo,audio,serial,lsl,train,server,dev]'
+	$(VENV)/bin/pip install $(PIP_Q) -e '.[demo,audio,serial,lsl,train,server,mpd,dev]'
 	touch $@ $(VENV)/.demo-installed
 
 # The main job on embedded defaults: offline, no hardware, embedded broker.
@@ -33,14 +33,17 @@ lint: $(VENV)/.dev-installed
 broker:
 	bash tools/ensure_mosquitto.sh
 
-test-main: $(VENV)/.dev-installed broker
+mpd:
+	bash tools/ensure_mpd.sh
+
+test-main: $(VENV)/.dev-installed broker mpd
 	$(VENV)/bin/python -m pytest
 
 $(VENV38)/.installed: pyproject.toml setup.py
 	bash tools/make_py38_venv.sh $(VENV38)
 	touch $@
 
-test-edge38: $(VENV38)/.installed broker
+test-edge38: $(VENV38)/.installed broker mpd
 	$(VENV38)/bin/python -m pytest -m "not train" $(wildcard tests/edge tests/firmware_bridge tests/cardiotune)
 
 clean:

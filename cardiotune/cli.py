@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "run",
     "calibrate",
     "player",
+    "catalog",
     "bench",
     "train",
     "eval",

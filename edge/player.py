@@ -20,7 +20,7 @@ import random
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
@@ -192,17 +192,22 @@ class Backoff:
 
 
 class Crossfader:
-    """Mono float32 mixer pulled by the audio callback. ``start(audio)`` replaces what plays,
-    fading the old clip out over ``fade_frames`` (no click); ``render(n)`` returns n frames.
-    Thread-safe: ``start``/``stop`` run on the event loop, ``render`` on the audio thread."""
+    """Mono float32 mixer pulled by the audio callback. ``start(audio, tag)`` replaces what
+    plays, fading the old clip out over ``fade_frames`` (no click); ``render(n)`` returns n
+    frames. Thread-safe: ``start``/``stop`` run on the event loop, ``render`` on the audio
+    thread. ``drain_events()`` returns what ``render`` saw since the last call:
+    ``("started", tag)`` when a clip's first frame went out and ``("ended", tag)`` when its
+    last one did (a clip replaced or stopped before its end never reports "ended")."""
 
     def __init__(self, fade_frames: int = 1100):
         self.fade_frames = max(1, int(fade_frames))
         self._lock = threading.Lock()
         self._current: Optional[np.ndarray] = None
+        self._tag: Any = None
         self._pos = 0
         self._tail = np.zeros(0, dtype=np.float32)  # faded-out end of the previous clip
         self._tail_pos = 0
+        self._events: List[Tuple[str, Any]] = []
 
     def _fade_out_current(self) -> None:
         if self._current is not None:
@@ -211,21 +216,33 @@ class Crossfader:
             self._tail = (seg * ramp).astype(np.float32)
             self._tail_pos = 0
 
-    def start(self, audio: np.ndarray) -> None:
+    def start(self, audio: np.ndarray, tag: Any = None) -> None:
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         with self._lock:
             self._fade_out_current()
-            self._current, self._pos = audio, 0
+            self._current, self._pos, self._tag = audio, 0, tag
 
     def stop(self) -> None:
         with self._lock:
             self._fade_out_current()
-            self._current = None
+            self._current, self._tag = None, None
 
     @property
     def playing(self) -> bool:
         with self._lock:
             return self._current is not None and self._pos < len(self._current)
+
+    def position(self) -> Tuple[Any, int]:
+        """(tag, frames rendered) of the current clip; (None, 0) when nothing plays."""
+        with self._lock:
+            if self._current is None or self._pos >= len(self._current):
+                return None, 0
+            return self._tag, self._pos
+
+    def drain_events(self) -> List[Tuple[str, Any]]:
+        with self._lock:
+            out, self._events = self._events, []
+        return out
 
     def render(self, frames: int) -> np.ndarray:
         out = np.zeros(frames, dtype=np.float32)
@@ -234,8 +251,12 @@ class Crossfader:
                 seg = self._tail[self._tail_pos:self._tail_pos + frames]
                 out[: len(seg)] += seg
                 self._tail_pos += len(seg)
-            if self._current is not None:
+            if self._current is not None and self._pos < len(self._current):
+                if self._pos == 0:
+                    self._events.append(("started", self._tag))
                 seg = self._current[self._pos:self._pos + frames]
                 out[: len(seg)] += seg
                 self._pos += len(seg)
+                if self._pos >= len(self._current):
+                    self._events.append(("ended", self._tag))
         return out

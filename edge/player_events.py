@@ -1,79 +1,60 @@
-"""Player events arriving on ``cardiotune/v1/<device>/player`` (in): position, skip, like.
+"""Player events: what a player tells the device about the picks it plays. Pure logic.
 
-Pure logic: ``handle(raw_bytes) -> (accepted, reason)``. Events are fire-and-forget
-(the player does not wait for an answer), so nothing is acknowledged on MQTT; a bad
-event is counted and logged with its reason, never raised.
+Published on ``cardiotune/v1/<device>/player/event`` (QoS 1, not retained; schema
+``cardiotune.player-event/1``, edge/mqtt/schemas/player_event.schema.json, docs/mqtt.md)::
 
-    {"schema": "cardiotune.player/1", "event": "position", "track_id": "proc-003",
-     "position_s": 12.5, "duration_s": 20.0}
-    {"schema": "cardiotune.player/1", "event": "skip", "track_id": "proc-003"}
-    {"schema": "cardiotune.player/1", "event": "like", "track_id": "proc-003"}
+    started   the pick's audio began (first samples rendered / MPD reports the song playing)
+    position  every few seconds while playing: position_s into the track
+    ended     the track played out (reason "eof"), or its pick's TTL passed while it was still
+              playing ("ttl-expired"), or the player stopped ("stopped")
+    skipped   the track was replaced before its end: by a newer pick ("replaced") or by
+              someone using the player directly ("external", e.g. `mpc next`)
+    error     the pick could not be played (missing file, decoder error, MPD refused it)
+
+The runtime uses ``ended`` to schedule the next pick and ``skipped`` (with position_s) to
+learn which picks the listener rejected.
 """
 from __future__ import annotations
 
-import json
-import logging
-import math
-from typing import Any, Dict, Tuple
+import time
+from typing import Any, Dict, Optional
 
-__all__ = ["PLAYER_SCHEMA", "PLAYER_EVENTS", "PlayerEventHandler"]
+from .player import Pick
 
-log = logging.getLogger(__name__)
-PLAYER_SCHEMA = "cardiotune.player/1"
-PLAYER_EVENTS = ("position", "skip", "like")
-MAX_EVENT_BYTES = 2048
+__all__ = ["PLAYER_EVENT_SCHEMA", "EVENT_KINDS", "EventCounter", "make_event"]
+
+PLAYER_EVENT_SCHEMA = "cardiotune.player-event/1"
+EVENT_KINDS = ("started", "position", "ended", "skipped", "error")
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+def make_event(kind: str, pick: Optional[Pick], *, device: str, player: str, backend: str, seq: int,
+               position_s: Optional[float] = None, reason: str = "", error: Optional[str] = None,
+               ts: Optional[float] = None) -> Dict[str, Any]:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"player event {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+    return {
+        "schema": PLAYER_EVENT_SCHEMA,
+        "device": device,
+        "player": player,
+        "backend": backend,
+        "seq": seq,
+        "ts": time.time() if ts is None else ts,
+        "event": kind,
+        "pick_id": pick.pick_id if pick is not None else None,
+        "track_id": pick.track.id if pick is not None else None,
+        "position_s": None if position_s is None else round(float(position_s), 3),
+        "duration_s": pick.track.duration_s if pick is not None else None,
+        "reason": reason,
+        "error": error,
+    }
 
 
-class PlayerEventHandler:
-    def __init__(self, recommender):
-        self.recommender = recommender
-        self.accepted = self.rejected = 0
-        self.picks_due = 0  # position reports that made the next pick due
+class EventCounter:
+    """Counts events by kind (for the player's summary and the benchmark)."""
 
-    def handle(self, raw: bytes) -> Tuple[bool, str]:
-        ok, reason = self._handle(raw)
-        if ok:
-            self.accepted += 1
-        else:
-            self.rejected += 1
-            log.warning("player event rejected: %s", reason)
-        return ok, reason
+    def __init__(self) -> None:
+        self.counts: Dict[str, int] = {k: 0 for k in EVENT_KINDS}
+        self.dropped = 0
 
-    def _handle(self, raw: bytes) -> Tuple[bool, str]:
-        if len(raw) > MAX_EVENT_BYTES:
-            return False, f"event of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}"
-        try:
-            msg = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            return False, "event is not valid UTF-8"
-        except ValueError as exc:
-            return False, f"event is not JSON: {exc}"
-        if not isinstance(msg, dict):
-            return False, f"event is a JSON {type(msg).__name__}, expected an object"
-        if msg.get("schema") != PLAYER_SCHEMA:
-            return False, f"'schema' must be {PLAYER_SCHEMA!r}"
-        kind, track = msg.get("event"), msg.get("track_id")
-        if kind not in PLAYER_EVENTS:
-            return False, f"event {str(kind)[:40]!r}: expected one of {list(PLAYER_EVENTS)}"
-        if not isinstance(track, str) or not track:
-            return False, "'track_id' must be a non-empty string"
-        if kind == "position":
-            return self._position(msg, track)
-        try:
-            return True, self.recommender.feedback(kind, track)
-        except ValueError as exc:
-            return False, str(exc)
-
-    def _position(self, msg: Dict[str, Any], track: str) -> Tuple[bool, str]:
-        pos, dur = msg.get("position_s"), msg.get("duration_s")
-        if not _number(pos) or pos < 0:
-            return False, f"position_s {pos!r}: expected a number of seconds >= 0"
-        if dur is not None and (not _number(dur) or dur <= 0):
-            return False, f"duration_s {dur!r}: expected a number of seconds > 0"
-        due = self.recommender.player_position(track, float(pos), None if dur is None else float(dur))
-        self.picks_due += int(due)
-        return True, "next pick due" if due else "position noted"
+    def add(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1

@@ -97,7 +97,7 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
             publisher.offer(Outgoing(publisher.topics.ack, ack, qos=1, retain=False))
 
     async def serve_player_events() -> None:
-        from .player_events import PlayerEventHandler
+        from .player_feedback import PlayerEventHandler
 
         handler = PlayerEventHandler(pipeline.recommender)
         while True:

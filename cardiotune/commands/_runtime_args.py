@@ -24,6 +24,8 @@ def add_override_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--summary", metavar="PATH", help="write the run summary (JSON) here")
     p.add_argument("--record", metavar="PATH", help="record ECG, states and picks to this XDF file")
     p.add_argument("--plain", action="store_true", help="plain log lines instead of the live view")
+    p.add_argument("--catalog", metavar="INDEX", help="recommend from this catalog index (.npz from `cardiotune "
+                   "catalog build --index` / `catalog export`) instead of the demo catalog")
 
 
 def apply_overrides(data: dict, args) -> dict:
@@ -50,7 +52,14 @@ def run_with(data: dict, args, source_name: str) -> int:
     cfg = config_from_dict(apply_overrides(data, args), source_name)
     summary_path = Path(args.summary) if args.summary else None
     record = Path(args.record) if args.record else None
+    catalog = None
+    if getattr(args, "catalog", None):
+        from cardiotune.edge.catalog_index import load_catalog_index
+
+        index = load_catalog_index(args.catalog)
+        catalog = index.tracks
+        print(f"catalog {args.catalog}: {len(index)} tracks ({', '.join(index.meta.get('models', []))})")
     result = asyncio.run(run_app(cfg, summary_path=summary_path, live_ui=False if args.plain else None,
-                                 record_path=record))
+                                 record_path=record, catalog=catalog))
     print(json.dumps(result.summary, indent=2))
     return 0

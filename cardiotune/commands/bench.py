@@ -4,7 +4,7 @@ Each benchmark is a module ``cardiotune.commands.bench_<name>`` with ``register(
 """
 import importlib
 
-BENCH_MODULES = ["demo", "runtime", "models"]
+BENCH_MODULES = ["demo", "runtime", "models", "catalog", "player"]
 
 
 def register(sub):

@@ -81,7 +81,7 @@ class MqttPublisher:
         # commands received on the cmd topic, for the runtime; bounded, drop-oldest (counted)
         self.inbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
         self.dropped_commands = 0
-        # player events (position, skip, like) on the player topic; bounded, drop-oldest (counted)
+        # player events (player/event: position, ended, skipped ...); bounded, drop-oldest (counted)
         self.events: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
         self.dropped_events = 0
 
@@ -169,7 +169,7 @@ class MqttPublisher:
                     outage_logged = False
                     # subscribe first: "online" then means commands are listened to
                     await client.subscribe(self.topics.cmd, qos=1)
-                    await client.subscribe(self.topics.player, qos=1)
+                    await client.subscribe(self.topics.player_event, qos=1)
                     await client.publish(self.topics.status, encode(status_payload(
                         self.topics.device_id, "online", wall_time(), **self.status_extra)), qos=1, retain=True)
                     for msg in self.on_connect:
@@ -209,7 +209,7 @@ class MqttPublisher:
     async def _watch(self, client) -> None:
         async for message in client.messages:
             raw = message.payload if isinstance(message.payload, (bytes, bytearray)) else str(message.payload).encode()
-            if message.topic.matches(self.topics.player):
+            if message.topic.matches(self.topics.player_event):
                 if self.events.full():
                     self.events.get_nowait()
                     self.dropped_events += 1

@@ -5,8 +5,8 @@
     cardiotune/v1/<device_id>/pick     retained, QoS 1, the current music pick with TTL
     cardiotune/v1/<device_id>/cmd      in: commands (QoS 1)
     cardiotune/v1/<device_id>/ack      out: one answer per command (QoS 1)
-    cardiotune/v1/<device_id>/player   in: player events - position, skip, like (QoS 1)
     cardiotune/v1/<device_id>/metrics  retained, QoS 0, latency histograms, queues, drops (every ~10 s)
+    cardiotune/v1/<device_id>/player/event  in: events of the players playing the picks (QoS 1)
 """
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ class DeviceTopics:
         return f"{self.base}/ack"
 
     @property
-    def player(self) -> str:
-        return f"{self.base}/player"
-
-    @property
     def metrics(self) -> str:
         return f"{self.base}/metrics"
+
+    @property
+    def player_event(self) -> str:
+        return f"{self.base}/player/event"

@@ -135,3 +135,27 @@ def test_bad_speed_argument_names_the_value():
     proc = cli("demo", "--speed", "fast")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "speed 'fast'" in err
+
+
+def test_demo_picks_from_a_catalog_index(mosquitto, device_id, tmp_path):
+    """`demo --catalog INDEX`: every pick is a track of that index (made here with numpy)."""
+    import numpy as np
+    from cardiotune.edge.catalog_index import INDEX_SCHEMA, content_hash
+
+    n = 6
+    va = np.array([[-0.8, -0.8], [0.8, -0.8], [-0.8, 0.8], [0.8, 0.8], [0.0, 0.0], [0.2, -0.6]], np.float32)
+    arrays = {"ids": np.array([f"mine-{i}" for i in range(n)]), "titles": np.array([f"Mine {i}" for i in range(n)]),
+              "artists": np.array([""] * n), "uris": np.array([f"file:///music/{i}.flac" for i in range(n)]),
+              "va": va, "va_sd": np.full((n, 2), 0.3, np.float32), "duration_s": np.full(n, 30.0, np.float32),
+              "embedding": np.zeros((n, 8), np.float32), "seg_track": np.zeros(0, np.int32),
+              "seg_start_s": np.zeros(0, np.float32), "seg_va": np.zeros((0, 2), np.float32)}
+    meta = {"schema": INDEX_SCHEMA, "content_sha256": content_hash(arrays), "models": ["test"]}
+    np.savez(tmp_path / "i.npz", meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    _, port = mosquitto
+    proc, msgs = run_demo_with_subscriber(port, device_id, "--speed", "max", "--duration", "240",
+                                          "--catalog", str(tmp_path / "i.npz"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "catalog " + str(tmp_path / "i.npz") + ": 6 tracks (test)" in out
+    picks = [p for k, p, _ in msgs if k == "pick"]
+    assert picks and all(p["track"]["id"].startswith("mine-") for p in picks)

@@ -19,12 +19,19 @@ MODULES = [
     "cardiotune.edge.fusion",
     "cardiotune.edge.voice",
     "cardiotune.edge.calibration",
-    "cardiotune.edge.player_events",
+    "cardiotune.edge.player_feedback",
     "cardiotune.edge.speech.estimator",
     "cardiotune.edge.music.cmer",
     "cardiotune.edge.sources.files",
     "cardiotune.edge.sources.microphone",
     "cardiotune.edge.sources.merge",
+    "cardiotune.edge.catalog_index",
+    "cardiotune.edge.player_mqtt",
+    "cardiotune.edge.player_audio",
+    "cardiotune.edge.player_mpd",
+    "cardiotune.edge.player_events",
+    "cardiotune.edge.mpd_daemon",
+    "cardiotune.edge.bench_player",
 ]
 
 

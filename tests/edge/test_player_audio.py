@@ -92,7 +92,7 @@ def test_auto_falls_back_to_print_without_a_device(monkeypatch):
     assert "no audio output device (Error querying device -1)" in out.note
     with pytest.raises(player_audio.AudioUnavailable, match="no audio output device"):
         player_audio.open_output("sounddevice")
-    with pytest.raises(ValueError, match="expected one of auto, sounddevice, print"):
+    with pytest.raises(ValueError, match="expected one of auto, sounddevice, null, print"):
         player_audio.open_output("alsa")
 
 
@@ -110,3 +110,17 @@ def test_sounddevice_output_streams_the_wav(monkeypatch, wav, capsys):
     assert not buf[2000:].any()
     out.close()
     assert fake.streams[0].state == "closed"
+
+
+def test_decode_audio_reads_flac_and_resamples(tmp_path):
+    sf = pytest.importorskip("soundfile", reason="FLAC/OGG/MP3 decoding is the 'audio' extra")
+    t = np.arange(44100) / 44100
+    stereo = np.stack([np.sin(2 * np.pi * 441 * t), np.sin(2 * np.pi * 441 * t)], axis=1) * 0.5
+    sf.write(str(tmp_path / "a.flac"), stereo, 44100)
+    mono = player_audio.decode_audio(tmp_path / "a.flac", 22050)
+    assert mono.dtype == np.float32 and len(mono) == 22050
+    ref = 0.5 * np.sin(2 * np.pi * 441 * np.arange(22050) / 22050)
+    np.testing.assert_allclose(mono[200:-200], ref[200:-200], atol=2e-3)  # filter edges aside
+    (tmp_path / "bad.ogg").write_bytes(b"OggS" + bytes(100))
+    with pytest.raises(DataError, match="cannot decode .*bad.ogg"):
+        player_audio.decode_audio(tmp_path / "bad.ogg", 22050)
