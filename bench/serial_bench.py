@@ -141,6 +141,18 @@ def _spawn(mode: str, seconds: float, n_burst: int):
     return proc, path, slave
 
 
+def _reap(proc) -> None:
+    # the reader stops at the expected count; a writer still blocked on a full pty buffer
+    # (nobody reads the closed slave any more) would otherwise hang the benchmark
+    import subprocess
+
+    try:
+        proc.wait(timeout=5.0)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _unwrap_us(t_us: int, now: float) -> float:
     ref = int(now * 1e6)
     return (ref - ((ref - t_us) % 2**32)) / 1e6
@@ -155,11 +167,14 @@ def raw_pyserial(mode: str, seconds: float, n_burst: int) -> np.ndarray:
     lat = []
     expected = n_burst if mode == "burst" else int(seconds * 250) - 5
     idle = 0
-    while len(lat) < expected and idle < 10:
+    t_start = time.monotonic()
+    # the writer process needs a few seconds to start on a loaded machine: idle reads only
+    # count once data has flowed (else the reader quits before the writer has begun)
+    while len(lat) < expected and idle < 10 and time.monotonic() - t_start < seconds + 60:
         data = ser.read(ser.in_waiting or 1)
         now = time.monotonic()
         if not data:
-            idle += 1
+            idle += bool(lat)
             continue
         idle = 0
         for f in dec.feed(data):
@@ -167,7 +182,7 @@ def raw_pyserial(mode: str, seconds: float, n_burst: int) -> np.ndarray:
                 lat.append(now - _unwrap_us(f.t_us, now))
     ser.close()
     os.close(slave)
-    proc.wait()
+    _reap(proc)
     return np.array(lat)
 
 
@@ -207,13 +222,15 @@ def async_source(mode: str, seconds: float, n_burst: int) -> np.ndarray:
                     if n >= expected:
                         return
 
-    asyncio.run(asyncio.wait_for(main(), seconds + 30))
+    asyncio.run(asyncio.wait_for(main(), seconds + 60))
     os.close(slave)
-    proc.wait()
+    _reap(proc)
     return np.array(lat)
 
 
 def _summary(lat: np.ndarray) -> dict:
+    if not lat.size:
+        raise RuntimeError("no frames received: the writer process did not start or stalled")
     return {
         "n": int(lat.size),
         "median_ms": float(np.median(lat) * 1e3),
