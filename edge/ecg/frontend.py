@@ -256,12 +256,11 @@ class EcgFrontEnd:
         return x
 
     def _mask(self, first: int, last: int) -> None:
-        if self._bad_runs and self._bad_runs[-1][0] == first:
-            self._bad_runs[-1] = (first, last)  # a run still growing
+        runs = self._bad_runs
+        if runs and first <= runs[-1][1] + 1 and last >= runs[-1][0] - 1:
+            runs[-1] = (min(first, runs[-1][0]), max(last, runs[-1][1]))  # growing or touching
         else:
-            self._bad_runs.append((first, last))
-            if len(self._bad_runs) > 64:
-                self._bad_runs.pop(0)
+            runs.append((first, last))  # pruned by position in _decide, never by count
         self._bad_until = max(self._bad_until, last)
 
     def _flat_runs(self, x: np.ndarray) -> None:
@@ -299,9 +298,11 @@ class EcgFrontEnd:
         self._env.append(self._integ(y * y))
         self._y.append(y)
         self._raw.append(x)
-        if bad is not None:
-            idx = np.nonzero(bad)[0]
-            self._mask(self._n + int(idx[0]), self._n + int(idx[-1]))
+        if bad is not None:  # each run of bad samples on its own: a push may hold several
+            idx = np.flatnonzero(bad)
+            brk = np.flatnonzero(idx[1:] - idx[:-1] > 1)
+            for a, b in zip(idx[np.r_[0, brk + 1]], idx[np.r_[brk, idx.size - 1]]):
+                self._mask(self._n + int(a), self._n + int(b))
         self._n += x.size
 
     # ------------------------------------------------------------------- decisions
@@ -349,6 +350,8 @@ class EcgFrontEnd:
             - max(2 * nb, self._env_offset + self._apex + self._smooth_half + self._w)
             - 8
         )
+        if self._bad_runs and self._bad_runs[0][1] < keep:  # no later candidate can reach these
+            self._bad_runs = [r for r in self._bad_runs if r[1] >= keep]
         if keep - self._env.start > self._trim_every:  # trim in batches, not per chunk
             for buf in (self._env, self._y, self._raw):
                 buf.discard_before(keep)

@@ -164,7 +164,14 @@ class BinaryLink:
         self._pending_reason = ""
         run = self._run
         scale = self._scale()
-        if run is not None and (run[4] != f.lead_off or run[1] != fs or run[5] != scale):
+        if run is not None and (
+            run[4] != f.lead_off
+            or run[1] != fs
+            or run[5] != scale
+            # the clock fit moved (e.g. a later frame of a backlog showed a lower latency):
+            # start a new chunk so no sample is timed after the read that brought it
+            or abs(t_first - (run[2] + len(run[0]) / fs)) > 0.5 / fs
+        ):
             self._flush(out)
             run = None
         if run is None:  # contiguous frames of one push become one chunk (bulk conversion)

@@ -43,6 +43,10 @@ class ClockMapper:
             self._cur = (cur[0], t_dev, off)
             if not self._blocks:
                 self._refit()
+        below = self._line(t_dev) - off
+        if below > 0:  # arrival before its mapped time is impossible: lower the line onto it
+            t_ref, o_ref, slope = self._fit
+            self._fit = (t_ref, o_ref - below, slope)
 
     def _refit(self) -> None:
         pts = list(self._blocks)
@@ -59,6 +63,10 @@ class ClockMapper:
         # shift the line down onto the envelope: no observation lies below it
         lift = min(p[1] - (mo + slope * (p[0] - mt)) for p in pts)
         self._fit = (mt, mo + lift, slope)
+
+    def _line(self, t_dev: float) -> float:
+        t_ref, o_ref, slope = self._fit
+        return o_ref + slope * (t_dev - t_ref)
 
     def to_host(self, t_dev: float) -> float:
         if self._fit is None:

@@ -73,3 +73,18 @@ def test_clock_mapper_tracks_offset_and_drift(ppm):
     assert max(abs(e) for e in errs) < 0.002  # within 2 ms of the true sampling time
     with pytest.raises(ValueError, match="observe"):
         p.ClockMapper().to_host(0.0)
+
+
+@pytest.mark.parametrize("ppm", [-300.0, 300.0])
+def test_clock_mapper_never_maps_a_frame_after_its_arrival(ppm):
+    """After observing a frame, its mapped time is never later than its arrival: also when
+    the latency drops mid-block (a backlog drained, a quieter USB) and under drift."""
+    rnd = random.Random(2)
+    m = p.ClockMapper()
+    for k in range(25 * 60):
+        t_dev = k * 0.04
+        # 20 s of a congested link (5-15 ms), then a quiet one (0.3-1 ms)
+        latency = rnd.uniform(0.005, 0.015) if k < 25 * 20 else rnd.uniform(0.0003, 0.001)
+        t_host = 50.0 + t_dev * (1 + ppm * 1e-6) + latency
+        m.observe(t_dev, t_host)
+        assert m.to_host(t_dev) <= t_host + 1e-9, k

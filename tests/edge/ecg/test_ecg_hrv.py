@@ -164,3 +164,51 @@ def test_batch_analyze_matches_streaming_and_honours_lead_off(ecg):
     assert abs(ref[0].hr_bpm - a.windows[0].hr_bpm) < 0.5
     with pytest.raises(ValueError, match="one per sample"):
         analyze(x, fs, lead_off=lead_off[:10])
+
+
+def test_rr_input_ectopic_beat_is_corrected_and_flagged_like_ecg_beats():
+    """A premature beat in a strap's RR stream goes through the same cleaning as ECG beats:
+    the window counts the corrected intervals and RMSSD stays near the clean value."""
+    rr = modulated_rr(n=100, mean=0.75, depth=0.02)
+    bad = rr.copy()
+    bad[50], bad[51] = bad[50] - 0.3, bad[51] + 0.3  # premature beat + compensatory pause
+
+    def windows(series):
+        t = np.cumsum(series) + 0.75
+        fe, w = RrFrontEnd(), HrvWindower(60.0, 60.0)
+        out = []
+        for i in range(0, series.size, 3):
+            o = fe.push(series[i : i + 3], t[i : i + 3])
+            out += w.push(o.beats, o.t_decided)
+        return out
+
+    clean, hit = windows(rr)[0], windows(bad)[0]
+    assert clean.quality == hit.quality == VALID  # 2 of 80 intervals: below the 20 % veto
+    assert (clean.n_corrected, hit.n_corrected) == (0, 2)
+    # without correction the 0.3 s jumps would inflate RMSSD several times over
+    assert hit.rmssd_ms == pytest.approx(clean.rmssd_ms, rel=0.25)
+
+
+def test_rr_input_dropout_is_not_bridged_by_a_fabricated_interval():
+    """A strap that goes silent for 20 s: no interval spans the silence, the window over it
+    is not valid, and windows after it are valid again."""
+    rr = modulated_rr(n=200, mean=0.75, depth=0.02)
+    t = np.cumsum(rr) + 0.75
+    t[80:] += 20.0  # the strap dropped out for 20 s after beat 79
+    fe, w = RrFrontEnd(), HrvWindower(30.0, 5.0)
+    beats, windows = [], []
+    for i in range(0, rr.size, 2):
+        o = fe.push(rr[i : i + 2], t[i : i + 2])
+        beats += o.beats
+        windows += w.push(o.beats, o.t_decided)
+    intervals = np.diff([b.t for b in beats])
+    assert intervals.max() < 1.0 or np.sum(intervals > 1.0) == 1  # only the silence itself
+    s0, s1 = t[79], t[80] - rr[80]  # the silence
+
+    def overlap(x):
+        return min(x.t_end, s1) - max(x.t_start, s0)
+
+    silent = [x for x in windows if overlap(x) > 3.0]
+    assert len(silent) >= 5 and all(x.quality != VALID for x in silent)
+    assert all("without beats" in x.reason or "missing" in x.reason for x in silent)
+    assert any(x.quality == VALID for x in windows if x.t_start > t[80])
