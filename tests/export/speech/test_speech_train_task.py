@@ -12,8 +12,9 @@ torch = pytest.importorskip("torch")
 sf = pytest.importorskip("soundfile")
 ort = pytest.importorskip("onnxruntime")
 
-from cardiotune.cli import main  # noqa: E402
 from cardiotune.export.speech.train import load_checkpoint  # noqa: E402
+
+from cardiotune.cli import main  # noqa: E402
 
 LETTERS = "WLEAFTN"  # anger boredom disgust fear happiness sadness neutral (EMO-DB codes)
 
