@@ -18,6 +18,11 @@ def register(sub):
     p.add_argument(
         "--no-similarity", action="store_true", help="skip the CardioMusic similarity part"
     )
+    p.add_argument(
+        "--no-procedural",
+        action="store_true",
+        help="skip the transfer test on the procedural demo catalog (needs librosa)",
+    )
     p.set_defaults(func=run)
 
 
@@ -32,6 +37,7 @@ def run(args) -> int:
         args.resume,
         sweep=not args.no_sweep,
         similarity=not args.no_similarity,
+        procedural=not args.no_procedural,
     )
     show = {
         m: {k: f"{v['mean']:.3f} +- {v['sd']:.3f}" for k, v in s.items() if "cosine" not in k}
@@ -41,6 +47,11 @@ def run(args) -> int:
     if "similarity" in r:
         show["similarity_mse"] = {
             k: v["sim_mse_mean"] for k, v in r["similarity"].items() if isinstance(v, dict)
+        }
+    if "procedural_catalog" in r:
+        show["procedural_catalog_mrr"] = {
+            m: {k: round(v["mean"], 3) for k, v in s.items() if k.endswith("_mrr")}
+            for m, s in r["procedural_catalog"]["summary"].items()
         }
     print(json.dumps(show, indent=2))
     print(f"wrote {args.out}/retrieval_metrics.json and plots")

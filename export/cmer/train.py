@@ -150,6 +150,7 @@ def run(
     resume: bool = False,
     sweep: bool = True,
     similarity: bool = True,
+    procedural: bool = False,
 ) -> Dict:
     """Cross-validated CMER-CL vs baselines (+ lambda sweep); writes JSON, PNGs, checkpoint."""
     from tqdm.auto import tqdm
@@ -222,6 +223,10 @@ def run(
             "query = discrete-emotion ratings (no ECG with VA labels available), music = librosa "
             f"features; {folds}-fold CV by film, all pairs among held-out excerpts"
         )
+    if procedural:
+        from .procedural import procedural_retrieval
+
+        result["procedural_catalog"] = procedural_retrieval(feat, va, groups, cfg, seeds)
     ck_dir = cfg.get("output", {}).get("checkpoint_dir")
     if ck_dir:
         _save_final(feat, va, groups, cfg, ck_dir, result)
@@ -257,7 +262,13 @@ def _save_final(feat, va, groups, cfg: Dict, ck_dir: str, result: Dict) -> None:
         json.dump(
             {
                 k: result[k]
-                for k in ("protocol", "summary", "mrr_ratio_cmer_over_best_baseline", "similarity")
+                for k in (
+                    "protocol",
+                    "summary",
+                    "mrr_ratio_cmer_over_best_baseline",
+                    "similarity",
+                    "procedural_catalog",
+                )
                 if k in result
             },
             f,

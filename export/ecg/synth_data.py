@@ -89,9 +89,16 @@ def make_subject(seed: int, cfg: SynthConfig = SynthConfig()) -> SubjectData:
 
 
 def make_subjects(
-    seeds, cfg: SynthConfig = SynthConfig(), progress: bool = True, use_cache: bool = True
+    seeds,
+    cfg: SynthConfig = SynthConfig(),
+    progress: bool = True,
+    use_cache: bool = True,
+    workers: int = 1,
 ) -> List[SubjectData]:
-    """Subjects for the given seeds, cached as one npz per set (key: seeds + config)."""
+    """Subjects for the given seeds, cached as one npz per set (key: seeds + config).
+
+    ``workers > 1`` synthesises subjects in that many processes (each subject is an
+    independent seeded session, so the result is identical to the serial one)."""
     seeds = [int(s) for s in seeds]
     key = hashlib.sha1(
         json.dumps({"seeds": seeds, "cfg": asdict(cfg), "v": 1}).encode()
@@ -112,10 +119,19 @@ def make_subjects(
         ]
     from tqdm import tqdm
 
-    subjects = [
-        make_subject(s, cfg)
-        for s in tqdm(seeds, desc="synthetic subjects", disable=not progress, leave=False)
-    ]
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            jobs = pool.map(make_subject, seeds, [cfg] * len(seeds))
+            subjects = list(
+                tqdm(jobs, total=len(seeds), desc="synthetic subjects", disable=not progress, leave=False)
+            )
+    else:
+        subjects = [
+            make_subject(s, cfg)
+            for s in tqdm(seeds, desc="synthetic subjects", disable=not progress, leave=False)
+        ]
     if use_cache:
         arrays = {}
         for d in subjects:

@@ -42,6 +42,7 @@ class EcgTrainConfig:
     seed: int = 0
     out_dir: str = "export/checkpoints/ecg"
     progress: bool = True
+    workers: int = 1  # processes for synthesising subjects (identical result)
 
     @classmethod
     def from_toml(cls, path) -> EcgTrainConfig:
@@ -113,8 +114,8 @@ def load_subjects(cfg: EcgTrainConfig) -> Tuple[List[SubjectData], List[SubjectD
         train_seeds, test_seeds = split_subjects(cfg)
         synth = SynthConfig()
         return (
-            make_subjects(train_seeds, synth, progress=cfg.progress),
-            make_subjects(test_seeds, synth, progress=cfg.progress),
+            make_subjects(train_seeds, synth, progress=cfg.progress, workers=cfg.workers),
+            make_subjects(test_seeds, synth, progress=cfg.progress, workers=cfg.workers),
         )
     if cfg.dataset not in DATASETS:
         raise ConfigError("ecg.dataset", cfg.dataset, f"one of {DATASETS}")

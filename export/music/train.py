@@ -28,6 +28,7 @@ from cardiotune.errors import ConfigError, DataError
 from .. import splits
 from ..data.music import load_emomusic, load_soundtracks110
 from .model import fit_music_model, predict, r2, ridge_fit, ridge_predict
+from .svr import NestedSVR
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,9 @@ def cv_predictions(x, y, groups, cfg: Dict, k: int, seed: int = 0):
 
     mcfg, seeds = cfg["model"], [int(s) for s in cfg["model"].get("seeds", [0])]
     alphas = np.asarray(cfg["ridge"]["alphas"], dtype=float)
-    oof = {n: np.zeros_like(y) for n in ("mlp", "ridge", "mean")}
+    oof = {n: np.zeros_like(y) for n in ("mlp", "svr", "ridge", "mean")}
+    svr_grid = cfg.get("svr", {}).get("grid")
+    svr_chosen = []
     var = np.zeros_like(y)
     fold_r2 = {n: [] for n in oof}
     curves = []
@@ -111,10 +114,13 @@ def cv_predictions(x, y, groups, cfg: Dict, k: int, seed: int = 0):
         oof["mlp"][te], var[te] = _ens_predict(models, x[te])
         alpha = _pick_ridge_alpha(x[a], y[a], x[v], y[v], alphas)
         oof["ridge"][te] = ridge_predict(ridge_fit(x[tr], y[tr], alpha), x[te])
+        svr = NestedSVR(svr_grid).fit(x[tr], y[tr], groups[tr])  # inner CV grouped as outer
+        oof["svr"][te] = svr.predict(x[te])
+        svr_chosen.append(svr.chosen)
         oof["mean"][te] = y[tr].mean(0)
         for n in oof:
             fold_r2[n].append(r2(y[te], oof[n][te]).tolist())
-    return oof, var, fold_r2, curves
+    return oof, var, fold_r2, curves, svr_chosen
 
 
 def _metrics(y, oof, var, fold_r2):
@@ -166,8 +172,9 @@ def run(config_path: str, out_dir: Optional[str] = None, resume: bool = False) -
     oof_film = None
     curves = None
     for rule, groups in (("by_film", st.film), ("by_excerpt", st.static.song_ids)):
-        oof, var, fr, cv_curves = cv_predictions(x, y, np.asarray(groups), cfg, k)
+        oof, var, fr, cv_curves, chosen = cv_predictions(x, y, np.asarray(groups), cfg, k)
         result[rule] = _metrics(y, oof, var, fr)
+        result[rule]["svr"]["chosen_per_fold"] = chosen
         if rule == "by_film":
             oof_film, curves = oof, cv_curves
     # final model on everything (inner validation by film for early stopping)
@@ -177,7 +184,9 @@ def run(config_path: str, out_dir: Optional[str] = None, resume: bool = False) -
     ck_dir = cfg.get("output", {}).get("checkpoint_dir")
     if ck_dir:
         _save_checkpoint(models, ck_dir, cfg, result)
-    result["emomusic_clips"] = _emomusic_transfer(models, x, y, root, cfg)
+    svr = NestedSVR(cfg.get("svr", {}).get("grid")).fit(x, y, np.asarray(st.film))
+    result["svr_final_chosen"] = svr.chosen
+    result["emomusic_clips"] = _emomusic_transfer(models, x, y, root, cfg, svr)
     result["seconds"] = round(time.time() - t0, 1)
     with open(mpath, "w") as f:
         json.dump(result, f, indent=2)
@@ -185,7 +194,7 @@ def run(config_path: str, out_dir: Optional[str] = None, resume: bool = False) -
     return result
 
 
-def _emomusic_transfer(models, x, y, root: str, cfg: Dict) -> Dict:
+def _emomusic_transfer(models, x, y, root: str, cfg: Dict, svr=None) -> Dict:
     """Apply the Soundtracks110 model to our own features of the 5 emoMusic clips."""
     from .features import file_features
 
@@ -199,6 +208,9 @@ def _emomusic_transfer(models, x, y, root: str, cfg: Dict) -> Dict:
     mu, var = _ens_predict(models, feats)
     alpha = float(np.median(cfg["ridge"]["alphas"]))
     rp = ridge_predict(ridge_fit(x, y, alpha), feats)
+    preds = [("mlp", mu), ("ridge", rp)]
+    if svr is not None:
+        preds.append(("svr", svr.predict(feats)))
     out = {
         "n": len(ids),
         "song_ids": ids,
@@ -206,9 +218,10 @@ def _emomusic_transfer(models, x, y, root: str, cfg: Dict) -> Dict:
         "mlp_va": mu.tolist(),
         "mlp_var": var.tolist(),
         "ridge_va": rp.tolist(),
+        "svr_va": preds[-1][1].tolist() if svr is not None else None,
         "note": "n = 5 clips: a sanity check of feature parity, not an accuracy estimate",
     }
-    for n, p in (("mlp", mu), ("ridge", rp)):
+    for n, p in preds:
         for j, d in enumerate(("valence", "arousal")):
             out[f"{n}_pearson_{d}"] = float(np.corrcoef(truth[:, j], p[:, j])[0, 1])
             out[f"{n}_mae_{d}"] = float(np.abs(truth[:, j] - p[:, j]).mean())
@@ -240,6 +253,7 @@ def _plots(y, oof, curves, out_dir: str) -> None:
     fig, ax = plt.subplots(1, 2, figsize=(9, 4))
     for j, name in enumerate(("Valence", "Energy (arousal)")):
         ax[j].scatter(y[:, j], oof["mlp"][:, j], s=12, label="MLP (out-of-fold)")
+        ax[j].scatter(y[:, j], oof["svr"][:, j], s=12, marker="^", label="SVR (nested CV)")
         ax[j].scatter(y[:, j], oof["ridge"][:, j], s=12, marker="x", label="ridge")
         ax[j].plot([1, 9], [1, 9], "k--", lw=0.8)
         ax[j].set_xlabel(f"true {name}")

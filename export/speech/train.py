@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import asdict, dataclass
@@ -185,8 +186,52 @@ def train_task(config_path, resume: bool = False) -> Dict:
         "history": res.history,
         "n_parameters": sum(p.numel() for p in model.parameters()),
     }
+    ens = SpeechEnsemble(model, stats).eval()
+    manifest = export_onnx(ens, x, out, cfg, metrics)
+    metrics["onnx_bytes"] = json.loads(manifest.read_text())["size_bytes"]
     write_json(out / "train_metrics.json", metrics)
     return metrics
+
+
+def export_onnx(model, x: np.ndarray, out: Path, cfg: SpeechTrainConfig, metrics: Dict) -> Path:
+    """The shipped ensemble as ``out/model.onnx`` + ``manifest.json`` (parity-checked against
+    torch on real utterances and on other clip lengths). Input: raw log-mel frames exactly as
+    :func:`cardiotune.edge.speech.log_mel` returns them."""
+    from ..onnx_io import export_with_manifest
+
+    extra = {
+        "description": "log-mel frames -> 7 EMO-DB categories (log-probabilities, CNN + "
+        "log-mel-statistics log-reg ensemble) + valence/arousal mean and log-variance",
+        "inputs": [
+            {
+                "name": "logmel",
+                "dtype": "float32",
+                "shape": ["batch", "frames", cfg.n_mels],
+                "feature": cfg.feature_config().to_dict(),
+                "clip_s": cfg.clip_s,
+            }
+        ],
+        "outputs": [
+            {"name": "log_probs", "shape": ["batch", 7], "classes": list(EMODB_CLASSES)},
+            {"name": "va_mean", "shape": ["batch", 2], "meaning": "valence, arousal in [-1, 1]"},
+            {"name": "va_logvar", "shape": ["batch", 2], "meaning": "log predictive variance"},
+        ],
+        "category_va": {k: CATEGORY_VA[k] for k in EMODB_CLASSES},
+        "training": {"data": "EMO-DB, all 10 speakers (speaker subset for early stopping)",
+                     "best_epoch": metrics["best_epoch"]},
+    }
+    return export_with_manifest(
+        model,
+        [x[:1]],
+        out,
+        name="speech_emotion",
+        version="0.1.0",
+        input_names=["logmel"],
+        output_names=["log_probs", "va_mean", "va_logvar"],
+        dynamic_axes={"logmel": {0: "batch", 1: "frames"}},
+        manifest_extra=extra,
+        parity_batches=[[x[:32]], [x[:3, :120]]],
+    )
 
 
 def load_checkpoint(path):
