@@ -16,7 +16,7 @@ $(VENV)/.demo-installed: pyproject.toml setup.py
 $(VENV)/.dev-installed: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
 	$(VENV)/bin/pip install $(PIP_Q) -U pip
-	$(VENV)/bin/pip install $(PIP_Q) -e '.[demo,audio,serial,lsl,train,server,mpd,dev]'
+	$(VENV)/bin/pip install $(PIP_Q) -e '.[demo,audio,serial,lsl,replay,train,server,mpd,dev]'
 	touch $@ $(VENV)/.demo-installed
 
 # The main job on embedded defaults: offline, no hardware, embedded broker.

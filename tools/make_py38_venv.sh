@@ -12,5 +12,5 @@ if [ -z "$py38" ]; then
 fi
 "$py38" -m venv "$venv"
 "$venv/bin/pip" install -q -U pip
-"$venv/bin/pip" install -q -e '.[serial,lsl,mpd,dev]'
+"$venv/bin/pip" install -q -e '.[serial,lsl,replay,mpd,dev]'
 "$venv/bin/python" -c "import sys, numpy, onnxruntime; print('py', sys.version.split()[0], 'numpy', numpy.__version__, 'onnxruntime', onnxruntime.__version__)"
