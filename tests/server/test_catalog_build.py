@@ -92,3 +92,42 @@ def test_build_scores_skips_and_is_incremental(music, tmp_path):
 def test_build_refuses_a_missing_folder(tmp_path):
     with pytest.raises(DataError, match="not a directory"):
         build_catalog(tmp_path / "nope", tmp_path / "c.db", progress=False)
+
+
+@pytest.mark.slow  # a real build process, killed mid-run, then resumed
+def test_build_killed_mid_run_resumes_where_it_stopped(music, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for name in ("calm.wav", "tense.wav"):
+        shutil.copy(music / name, lib / name)
+    for i in range(3):  # more work than the first track, so the kill lands mid-run
+        (lib / f"more-{i}.wav").write_bytes(encode_wav(_render(0.1 * i, -0.1 * i, 30.0, 10 + i), synth.SAMPLE_RATE))
+    db = tmp_path / "cat.db"
+    proc = subprocess.Popen([sys.executable, "-m", "cardiotune", "catalog", "build", str(lib), "--db", str(db),
+                             "--workers", "0", "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    done = 0
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.is_file():
+            try:
+                with sqlite3.connect(db, timeout=1) as con:
+                    done = con.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+            except sqlite3.OperationalError:  # tables not created yet
+                done = 0
+            if done >= 1:
+                break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]  # still working: kill it now
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    proc.stderr.close()
+    with sqlite3.connect(db) as con:
+        kept = con.execute("SELECT COUNT(*) FROM tracks").fetchone()[0]
+    assert 1 <= kept < 5
+    rep = build_catalog(lib, db, workers=0, progress=False)
+    assert (rep.unchanged, rep.added, len(rep.problems)) == (kept, 5 - kept, 0)
