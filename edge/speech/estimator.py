@@ -30,12 +30,15 @@ class OnnxSpeechEstimator:
     def __init__(self, manifest_path: Path, providers: Optional[Sequence[str]] = None):
         self.manifest = ModelManifest.load(Path(manifest_path))
         self.manifest.verify_file()
-        self.manifest.require({"inputs.0.name": SPEECH_INPUT, "outputs.0.name": "va_mean",
-                               "outputs.1.name": "va_logvar"})
+        self.manifest.require({"inputs.0.name": SPEECH_INPUT})
         data = self.manifest.data
+        outputs = [o.get("name") for o in data["outputs"]]
+        if not {"va_mean", "va_logvar"} <= set(outputs):
+            raise ModelContractError(str(self.manifest.path), "outputs", ["va_mean", "va_logvar"], outputs)
+        spec = data["inputs"][0]  # feature config and clip length: on the input, or at the top level
         try:
-            self.feature = LogMelConfig(**data["feature"])
-            self.clip_s = float(data["clip_s"])
+            self.feature = LogMelConfig(**(spec.get("feature") or data["feature"]))
+            self.clip_s = float(spec.get("clip_s") or data["clip_s"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelContractError(str(self.manifest.path), "feature / clip_s",
                                      "a LogMelConfig table and clip_s seconds", repr(exc)) from None

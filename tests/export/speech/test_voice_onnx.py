@@ -121,3 +121,17 @@ def test_runtime_fuses_voice_and_keeps_audio_private(mosquitto, device_id, data_
     streams, _ = pyxdf.load_xdf(str(tmp_path / "rec.xdf"))
     kinds = sorted(s["info"]["type"][0] for s in streams)
     assert ("Audio" in kinds) == record_audio
+
+
+def test_the_shipped_trained_speech_model_runs_on_the_device_path(data_dir):
+    from pathlib import Path
+
+    manifest = Path(__file__).resolve().parents[3] / "export" / "checkpoints" / "speech" / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip("no trained speech model in export/checkpoints/speech")
+    est = OnnxSpeechEstimator(manifest)
+    wav = data_dir / "speech" / "emodb" / "wav"
+    angry = est.estimate(utterance_features(wav / "03a01Wa.wav", est.feature, est.clip_s))
+    neutral = est.estimate(utterance_features(wav / "03a01Nc.wav", est.feature, est.clip_s))
+    assert -1 <= angry.valence <= 1 and angry.arousal_var > 0
+    assert angry.arousal > neutral.arousal  # same speaker and sentence: anger is the more aroused
