@@ -18,7 +18,7 @@ from cardiotune.errors import ConfigError
 
 from .config import RuntimeConfig
 from .display import LiveView
-from .estimator import OnnxVaEstimator, default_hrv_model_manifest
+from .estimator import OnnxVaEstimator, resolve_manifest
 from .metrics import RuntimeMetrics
 from .mqtt.publisher import MqttPublisher
 from .mqtt.url import parse_broker_url
@@ -60,8 +60,7 @@ async def _cancel_all(tasks) -> None:
 
 
 def _manifest_path(cfg: RuntimeConfig) -> Path:
-    m = cfg.get("model.manifest")
-    return default_hrv_model_manifest() if m == "builtin:hrv_va" else Path(m)
+    return resolve_manifest(cfg.get("model.manifest"))
 
 
 def _summary(stats: RuntimeStats, session, wall_s: float, cpu_s: float, publisher) -> Dict[str, Any]:

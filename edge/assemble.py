@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Callable, Dict, Sequence
 
 from cardiotune.errors import ModelError
 
 from .calibration import CalibrationStore
 from .config import RuntimeConfig
+from .estimator import resolve_manifest
 from .fused_pipeline import FusedPipeline, FusionConfig
 from .policy import make_policy
 from .recommender import FeedbackConfig, NearestRecommender
@@ -40,7 +40,7 @@ def _voice(cfg: RuntimeConfig):
     from .voice import VoiceAnalyzer
 
     try:
-        est = OnnxSpeechEstimator(Path(manifest).expanduser())
+        est = OnnxSpeechEstimator(resolve_manifest(manifest))
     except ModelError as exc:
         log.error("voice model not loaded (%s); running ECG only", exc)
         return None, {"status": "not-available", "reason": f"voice model not loaded: {exc}"}

@@ -157,7 +157,8 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "ramp_s": (600.0, _positive, "a number of seconds > 0"),
     },
     "voice": {
-        "manifest": ("", lambda x: isinstance(x, str), "a speech model manifest.json, or \"\" for ECG only"),
+        "manifest": ("", lambda x: isinstance(x, str),
+                     "'builtin:speech' (the shipped EMO-DB model), a speech model manifest.json, or \"\" for ECG only"),
         "hop_s": (1.0, _positive, "a number of seconds > 0"),
         "min_speech_frac": (0.5, _unit_interval, "a fraction in (0, 1]"),
         "max_age_s": (10.0, _positive, "seconds a voice estimate counts after its audio, > 0"),

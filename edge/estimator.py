@@ -29,6 +29,13 @@ def default_hrv_model_manifest() -> Path:
     return MODELS_DIR / "hrv_va" / "manifest.json"
 
 
+def resolve_manifest(ref: str) -> Path:
+    """``builtin:<name>`` = the model shipped in the package (edge/models/<name>); else a path."""
+    if ref.startswith("builtin:"):
+        return MODELS_DIR / ref[len("builtin:"):] / "manifest.json"
+    return Path(ref).expanduser()
+
+
 @dataclass(frozen=True)
 class VaEstimate:
     valence: float

@@ -300,9 +300,9 @@ def _speech_eval(loaded: LoadedModel) -> EvalSet:
         probs = torch.softmax(torch.from_numpy(_cat(outs, "logits")), 1).numpy()
         return binary_scores(probs, y)
 
-    return EvalSet(_batches(x, "log_mel", 64), metric,
+    return EvalSet(_batches(x, "logmel", 64), metric,
                    f"all {len(y)} EMO-DB utterances (in-sample for the shipped model: a delta only)",
-                   _batches(x[::7], "log_mel", 16))
+                   _batches(x[::7], "logmel", 16))
 
 
 # --------------------------------------------------------------------------- ecg (HRV sequence GRU)
@@ -413,7 +413,7 @@ _add(ExportSpec(
     name="speech", version="0.1.0",
     description="Speech log-mel -> 7 EMO-DB emotion log-probabilities + VA mean/log-variance "
                 "(1-D CNN + log-mel-statistics logistic regression ensemble)",
-    inputs=(TensorSpec("log_mel", (_B, "frames", 40), "log-mel frames as cardiotune.edge.speech.log_mel returns",
+    inputs=(TensorSpec("logmel", (_B, "frames", 40), "log-mel frames as cardiotune.edge.speech.log_mel returns",
                        extra={"min_dims": {"frames": 32},  # 4 max-pools, then std over time: NaN below 32
                               "normalisation": "inside the model (per-band mean/std buffers)"}),),
     outputs=(TensorSpec("logits", (_B, 7), "class log-probabilities, EMO-DB class order (see classes)"),

@@ -124,12 +124,10 @@ def test_runtime_fuses_voice_and_keeps_audio_private(mosquitto, device_id, data_
 
 
 def test_the_shipped_trained_speech_model_runs_on_the_device_path(data_dir):
-    from pathlib import Path
+    """`voice.manifest = "builtin:speech"`: the EMO-DB model shipped in edge/models/speech."""
+    from cardiotune.edge.estimator import resolve_manifest
 
-    manifest = Path(__file__).resolve().parents[3] / "export" / "checkpoints" / "speech" / "manifest.json"
-    if not manifest.is_file():
-        pytest.skip("no trained speech model in export/checkpoints/speech")
-    est = OnnxSpeechEstimator(manifest)
+    est = OnnxSpeechEstimator(resolve_manifest("builtin:speech"))
     wav = data_dir / "speech" / "emodb" / "wav"
     angry = est.estimate(utterance_features(wav / "03a01Wa.wav", est.feature, est.clip_s))
     neutral = est.estimate(utterance_features(wav / "03a01Nc.wav", est.feature, est.clip_s))
