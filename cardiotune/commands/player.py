@@ -94,7 +94,14 @@ def run(args: argparse.Namespace) -> int:
 
     daemon = None
     if args.start_mpd:
+        import signal
+
         from cardiotune.edge.mpd_daemon import MpdDaemon
+
+        def terminated(signum, frame):  # SIGTERM unwinds like Ctrl-C, so the private MPD is stopped below
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, terminated)
 
         daemon = MpdDaemon(args.start_mpd).start()
         args.backend, args.mpd, args.mpd_music_dir = "mpd", daemon.address, args.start_mpd

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from pathlib import Path
 
 import pytest
 from cardiotune.edge.mpd_daemon import MpdDaemon
@@ -123,6 +124,7 @@ def test_cli_start_mpd_plays_a_catalog_pick(mosquitto, device_id, tmp_path):
             if "listening for picks" in line:
                 break
         assert "started a private MPD" in lines[0] and "(backend: mpd)" in lines[-1]
+        mpd_socket = lines[0].split(" on ", 1)[1].split(" (music", 1)[0]
         payload = pick_payload(device_id, "c-1", clip, 20.0).replace(clip.as_uri().encode(), b"spotify:track:x")
         payload = payload.replace(b'"id": "song"', b'"id": "trk-1"')
 
@@ -143,3 +145,7 @@ def test_cli_start_mpd_plays_a_catalog_pick(mosquitto, device_id, tmp_path):
         _, err = proc.communicate(timeout=20)
         asyncio.run(publish(port, f"cardiotune/v1/{device_id}/pick", b"", retain=True))
     assert "Traceback" not in err
+    # SIGTERM stops the private MPD too: no orphaned daemon, its temporary folder is gone
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    conf = str(Path(mpd_socket).parent / "mpd.conf")
+    assert conf not in ps and not Path(mpd_socket).parent.exists()
