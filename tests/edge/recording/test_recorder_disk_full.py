@@ -71,9 +71,9 @@ def test_enospc_sets_error_state_and_processing_continues(tmp_path, mosquitto, d
 
 @pytest.fixture
 def tiny_tmpfs(tmp_path):
-    mnt = tmp_path / "tiny"
+    mnt = tmp_path / "tiny"  # 64 KiB: fills a few seconds into the 80 s replay, not only at close
     mnt.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True,
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True,
                          text=True)
     if res.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({res.stderr.strip()}); the ENOSPC unit test covers the logic")
