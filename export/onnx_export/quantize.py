@@ -60,7 +60,10 @@ def make_variant(src: Path, variant: str, calibration: Optional[List[Dict[str, n
     elif variant == "int8_dynamic":
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(_preprocessed(src)), str(dst), weight_type=QuantType.QInt8)
+        # Conv is left in float: dynamic int8 Conv becomes ConvInteger with int8 weights, which the
+        # onnxruntime builds on Jetson/Python 3.8 (1.19 and older) cannot run.
+        quantize_dynamic(str(_preprocessed(src)), str(dst), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Gemm", "GRU", "LSTM"])
     elif variant == "int8_static":
         from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
