@@ -43,6 +43,8 @@ from .player_events import EVENT_KINDS, make_event
 
 __all__ = ["PickPlayer"]
 
+SHUTDOWN_TIMEOUT_S = 5.0
+
 log = logging.getLogger(__name__)
 
 
@@ -105,14 +107,17 @@ class PickPlayer:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        for task in [self._task] + self._tasks:
-            if task is None:
-                continue
+        tasks = [t for t in [self._task] + self._tasks if t is not None]
+        for task in tasks:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+        if tasks:
+            # bounded: a client library that swallows the cancellation must not hang the shutdown
+            done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT_S)
+            for task in pending:
+                log.warning("player task %r did not stop within %.0f s; abandoned", task, SHUTDOWN_TIMEOUT_S)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("player task ended with %r", task.exception())
         self._task, self._tasks = None, []
 
     # ---- player events -------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_mpd_plays_picks_and_reports_events(mosquitto, device_id, mpd_daemon):
             assert ev.kinds("m-ext") == ["started", "skipped"]
         await publish(port, pick_topic, b"", retain=True)
 
-    asyncio.run(scenario())
+    asyncio.run(asyncio.wait_for(scenario(), 120))  # a hang fails here, not at pytest's 600 s timeout
 
 
 def test_cli_start_mpd_plays_a_catalog_pick(mosquitto, device_id, tmp_path):
