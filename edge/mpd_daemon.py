@@ -60,12 +60,16 @@ class MpdDaemon:
                     'auto_update "no"\n'
                     'zeroconf_enabled "no"\n'
                     'audio_output {\n type "null"\n name "null"\n}\n')
-        self.proc = subprocess.Popen([self.binary, "--no-daemon", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        # stderr to a file, not a pipe: an undrained pipe would block mpd once it filled
+        self._stderr_path = os.path.join(self.tmp, "stderr")
+        with open(self._stderr_path, "wb") as err_file:
+            self.proc = subprocess.Popen([self.binary, "--no-daemon", conf], stdout=subprocess.DEVNULL,
+                                         stderr=err_file)
         deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                with open(self._stderr_path, "rb") as f:
+                    err = f.read().decode(errors="replace")
                 raise MpdUnavailable(f"mpd exited with {self.proc.returncode}: {err.strip()[-500:]}")
             if os.path.exists(self.socket_path) and self._db_ready():
                 return self
@@ -107,8 +111,6 @@ class MpdDaemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
-        if self.proc is not None and self.proc.stderr is not None:
-            self.proc.stderr.close()
         self.proc = None
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
