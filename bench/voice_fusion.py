@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from cardiotune.edge.session import load_session
 from cardiotune.edge.sources.base import AudioChunk, EcgChunk
 from cardiotune.edge.speech.estimator import OnnxSpeechEstimator
 from cardiotune.edge.voice import VoiceAnalyzer
+from ecg_stream import cpu  # bench/ is the script's folder: median process time of repeated runs
 
 
 class Track:
@@ -70,15 +69,6 @@ def run_chain(pipe, ecg, fs, audio=None, chunk_s=0.04):
                 pipe.push_audio(AudioChunk(audio[j:j + a_step], 16000.0, k / 16000, k, 0.0))
                 k += a_step
         pipe.push(EcgChunk(ecg[i:i + step], fs, i / fs, i, 0.0))
-
-
-def cpu(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -29,11 +29,24 @@ from cardiotune.errors import MissingDependencyError
 
 from .base import AudioChunk
 
-__all__ = ["MicrophoneSource", "NO_INPUT_DEVICE", "RUNNING"]
+__all__ = ["MicrophoneSource", "NO_INPUT_DEVICE", "RUNNING", "input_device_problem"]
 
 log = logging.getLogger(__name__)
 NO_INPUT_DEVICE, RUNNING, STOPPED, STARTING = "no-input-device", "running", "stopped", "starting"
 _END = object()
+
+
+def input_device_problem(device: Optional[Union[int, str]] = None) -> Optional[str]:
+    """Why ``device`` (None = the default input) cannot record here, or None when it can."""
+    try:
+        sd = import_optional("sounddevice", "audio", "microphone input")
+    except (MissingDependencyError, OSError) as exc:  # OSError: the PortAudio library is missing
+        return f"sounddevice unavailable: {exc}"
+    try:
+        sd.query_devices(device, kind="input")
+    except (sd.PortAudioError, ValueError) as exc:
+        return f"no usable input device: {exc}"
+    return None
 
 
 class MicrophoneSource:
@@ -62,12 +75,11 @@ class MicrophoneSource:
     async def __aenter__(self) -> MicrophoneSource:
         self._loop = asyncio.get_event_loop()
         self._queue = asyncio.Queue(maxsize=self.queue_size)
+        problem = input_device_problem(self.device)
+        if problem is not None:
+            return self._no_device(problem)
+        sd = import_optional("sounddevice", "audio", "microphone input")
         try:
-            sd = import_optional("sounddevice", "audio", "microphone input")
-        except (MissingDependencyError, OSError) as exc:  # OSError: the PortAudio library is missing
-            return self._no_device(f"sounddevice unavailable: {exc}")
-        try:
-            sd.query_devices(self.device, kind="input")
             self._stream = sd.InputStream(samplerate=self.samplerate, channels=1, dtype="float32",
                                           blocksize=self.blocksize, device=self.device, callback=self._callback)
             self._stream.start()

@@ -13,6 +13,7 @@ from cardiotune.edge.app import run_app
 from cardiotune.edge.config import config_from_dict
 from cardiotune.edge.session import load_session
 from cardiotune.edge.sources.files import load_recording
+from cardiotune.edge.sources.microphone import input_device_problem
 
 from cardiotune.errors import ConfigError
 
@@ -103,18 +104,11 @@ def test_bad_policy_and_voice_settings_are_named():
         config_from_dict({"calibration": {"user": "../etc"}})
 
 
-def _has_input_device() -> bool:
-    try:
-        import sounddevice as sd
-
-        sd.query_devices(kind="input")
-        return True
-    except Exception:  # noqa: BLE001 - any failure means no usable input here
-        return False
 
 
 @pytest.mark.broker
-@pytest.mark.skipif(_has_input_device(), reason="this machine has a microphone; the deviceless path needs none")
+@pytest.mark.skipif(input_device_problem() is None,
+                    reason="this machine has a microphone; the deviceless path needs none")
 def test_microphone_without_an_input_device_runs_on_ecg_and_reports_why(mosquitto, device_id, tmp_path):
     host, port = mosquitto
     cfg = config(host, port, device_id, tmp_path, source={"speed": 1, "duration_s": 2},

@@ -5,20 +5,11 @@ import threading
 
 import numpy as np
 import pytest
-from cardiotune.edge.sources.microphone import NO_INPUT_DEVICE, RUNNING, MicrophoneSource
+from cardiotune.edge.sources.microphone import NO_INPUT_DEVICE, RUNNING, MicrophoneSource, input_device_problem
 
 
-def _has_input_device() -> bool:
-    try:
-        import sounddevice as sd
-
-        sd.query_devices(kind="input")
-        return True
-    except Exception:  # noqa: BLE001 - any failure means no usable input here
-        return False
-
-
-@pytest.mark.skipif(_has_input_device(), reason="this machine has a microphone; the deviceless path needs none")
+@pytest.mark.skipif(input_device_problem() is None,
+                    reason="this machine has a microphone; the deviceless path needs none")
 def test_no_input_device_is_a_reported_state_and_the_source_just_ends():
     async def go():
         async with MicrophoneSource() as mic:
