@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from cardiotune.export.data.music import DEAM_SWAPPED_MAX_ID  # the swap decision lives with the loaders
+
 from cardiotune.errors import DataError
 
 from .db import open_db, transaction
@@ -38,7 +40,6 @@ from .db import open_db, transaction
 __all__ = ["KINDS", "ImportRow", "ImportResult", "read_annotations", "import_annotations"]
 
 KINDS = ("deam", "emomusic", "pmemo", "soundtracks110", "csv", "spotify")
-DEAM_SWAPPED_MAX_ID = 1000  # = cardiotune.export.data.music.DEAM_SWAPPED_MAX_ID (no torch import here)
 
 
 @dataclass
