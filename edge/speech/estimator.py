@@ -18,6 +18,7 @@ from cardiotune.errors import ModelContractError
 
 from ..estimator import VaEstimate
 from ..manifest import ModelManifest
+from ..onnx_model import OnnxModel
 from .features import LogMelConfig
 
 __all__ = ["OnnxSpeechEstimator", "SPEECH_INPUT"]
@@ -29,7 +30,6 @@ SPEECH_INPUT = "logmel"
 class OnnxSpeechEstimator:
     def __init__(self, manifest_path: Path, providers: Optional[Sequence[str]] = None):
         self.manifest = ModelManifest.load(Path(manifest_path))
-        self.manifest.verify_file()
         self.manifest.require({"inputs.0.name": SPEECH_INPUT})
         data = self.manifest.data
         outputs = [o.get("name") for o in data["outputs"]]
@@ -42,17 +42,12 @@ class OnnxSpeechEstimator:
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelContractError(str(self.manifest.path), "feature / clip_s",
                                      "a LogMelConfig table and clip_s seconds", repr(exc)) from None
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(self.manifest.model_path), sess_options=opts,
-                                             providers=list(providers) if providers else ["CPUExecutionProvider"])
-        names = [i.name for i in self._session.get_inputs()]
-        if names != [SPEECH_INPUT]:
-            raise ModelContractError(str(self.manifest.model_path), "graph inputs", [SPEECH_INPUT], names)
-        self.providers: List[str] = self._session.get_providers()
+        # one loading path for every model: size/sha256, graph contract, providers, warm-up
+        self._model = OnnxModel(self.manifest, providers=providers)
+        if self._model.input_names != [SPEECH_INPUT]:
+            raise ModelContractError(str(self.manifest.model_path), "graph inputs", [SPEECH_INPUT],
+                                     self._model.input_names)
+        self.providers: List[str] = self._model.providers
         log.info("loaded speech model %s v%s with providers %s", data["name"], data["version"], self.providers)
 
     @property
@@ -71,6 +66,7 @@ class OnnxSpeechEstimator:
         x = np.asarray(logmel, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.feature.n_mels:
             raise ValueError(f"log-mel of shape {x.shape}: expected (frames, {self.feature.n_mels})")
-        mean, logvar = self._session.run(["va_mean", "va_logvar"], {SPEECH_INPUT: x[None]})
+        out = self._model.run({SPEECH_INPUT: x[None]})
+        mean, logvar = out["va_mean"], out["va_logvar"]
         var = np.exp(logvar[0])
         return VaEstimate(float(mean[0, 0]), float(mean[0, 1]), float(var[0]), float(var[1]))
