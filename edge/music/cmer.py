@@ -12,6 +12,7 @@ import numpy as np
 from cardiotune.errors import DataError, ModelContractError
 
 from ..manifest import ModelManifest
+from ..onnx_model import OnnxModel
 from .similarity import CmerComposite, Embedding
 
 __all__ = ["OnnxEmotionEmbedder", "load_cmer_similarity", "EMBEDDINGS_SCHEMA"]
@@ -24,21 +25,16 @@ class OnnxEmotionEmbedder:
 
     def __init__(self, manifest_path: Path):
         self.manifest = ModelManifest.load(Path(manifest_path))
-        self.manifest.verify_file()
         self.manifest.require({"inputs.0.name": "va"})
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = 1
-        self._session = ort.InferenceSession(str(self.manifest.model_path), sess_options=opts,
-                                             providers=["CPUExecutionProvider"])
-        names = [o.name for o in self._session.get_outputs()]
+        self._model = OnnxModel(self.manifest)  # sha256/size, graph contract, warm-up
+        names = self._model.output_names
         if names != ["e", "mu", "var"]:
             raise ModelContractError(str(self.manifest.model_path), "graph outputs", ["e", "mu", "var"], names)
 
     def __call__(self, valence: float, arousal: float) -> Embedding:
         x = np.array([[[valence, arousal]]], dtype=np.float32)
-        e, mu, var = self._session.run(None, {"va": x})
+        out = self._model.run({"va": x})
+        e, mu, var = out["e"], out["mu"], out["var"]
         return e[0].astype(np.float64), mu[0].astype(np.float64), var[0].astype(np.float64)
 
 
