@@ -28,6 +28,7 @@ from .providers import validate_provider_names
 from .runtime import RuntimeStats, run_chain
 from .sources.files import load_recording
 from .sources.replay import ReplaySource
+from .tasks import cancel_and_wait
 
 __all__ = ["AppResult", "run_app", "pipeline_config"]
 
@@ -50,13 +51,7 @@ def pipeline_config(cfg: RuntimeConfig) -> PipelineConfig:
 
 
 async def _cancel_all(tasks) -> None:
-    for t in tasks:
-        t.cancel()
-    for t in tasks:
-        try:
-            await t
-        except asyncio.CancelledError:
-            pass
+    await cancel_and_wait(tasks)
 
 
 def _manifest_path(cfg: RuntimeConfig) -> Path:

@@ -27,6 +27,7 @@ import numpy as np
 from .mqtt.topics import DeviceTopics
 from .music.wav import encode_wav
 from .player_mqtt import PickPlayer
+from .tasks import cancel_and_wait
 
 __all__ = ["bench_player"]
 
@@ -85,11 +86,7 @@ async def _run_backend(output: Any, host: str, port: int, n: int, gap_s: float, 
                     pass  # counted as missing below
                 await asyncio.sleep(gap_s)
             counts = dict(player.counts)
-        listener.cancel()
-        try:
-            await listener
-        except asyncio.CancelledError:
-            pass
+        await cancel_and_wait([listener])
         await pub.publish(topics.pick, b"", qos=1, retain=True)
     lat = [(got[p] - sent[p]) * 1000.0 for p in sorted(sent, key=lambda s: int(s.split("-")[1]))[2:] if p in got]
     a = np.asarray(lat) if lat else np.asarray([np.nan])

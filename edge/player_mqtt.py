@@ -40,6 +40,7 @@ from .mqtt.topics import DeviceTopics
 from .mqtt.url import parse_broker_url
 from .player import Backoff, Decision, Pick, PickFilter
 from .player_events import EVENT_KINDS, make_event
+from .tasks import cancel_and_wait
 
 __all__ = ["PickPlayer"]
 
@@ -107,17 +108,8 @@ class PickPlayer:
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        tasks = [t for t in [self._task] + self._tasks if t is not None]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            # bounded: a client library that swallows the cancellation must not hang the shutdown
-            done, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT_S)
-            for task in pending:
-                log.warning("player task %r did not stop within %.0f s; abandoned", task, SHUTDOWN_TIMEOUT_S)
-            for task in done:
-                if not task.cancelled() and task.exception() is not None:
-                    log.warning("player task ended with %r", task.exception())
+        # re-cancelled until stopped, bounded: see edge.tasks (a swallowed cancel hung this once)
+        await cancel_and_wait([self._task] + self._tasks, SHUTDOWN_TIMEOUT_S, errors="log")
         self._task, self._tasks = None, []
 
     # ---- player events -------------------------------------------------------------

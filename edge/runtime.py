@@ -17,6 +17,7 @@ from .mqtt.messages import pick_payload, state_payload
 from .mqtt.publisher import MqttPublisher, Outgoing
 from .pipeline import PickEvent, Pipeline, StateEvent
 from .sources.base import AudioChunk, EcgChunk, Gap
+from .tasks import cancel_and_wait
 from .timebase import wall_time
 
 __all__ = ["RuntimeStats", "run_chain", "OVERFLOW_POLICIES"]
@@ -152,14 +153,5 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                     await asyncio.sleep(0.001)
         await producer
     finally:
-        for task in (producer, commands, player_events):
-            if task is not None and not task.done():
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
-        for task in (commands, player_events):
-            if task is not None and task.done() and not task.cancelled() and task.exception():
-                raise task.exception()
+        await cancel_and_wait([producer, commands, player_events])
     return stats

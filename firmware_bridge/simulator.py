@@ -17,6 +17,7 @@ import tty
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
+from cardiotune.edge.tasks import cancel_and_wait
 from cardiotune.edge.timebase import MonotonicClock
 
 from .device_model import DeviceModel, SimConfig
@@ -90,13 +91,8 @@ class PtySimulator:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None
         self.unplug()
 
     def replug(self) -> None:

@@ -29,6 +29,7 @@ def register(sub) -> None:
 def _serial_to_lsl(args) -> int:
     import asyncio
 
+    from cardiotune.edge.tasks import cancel_and_wait
     from cardiotune.firmware_bridge.lsl_bridge import BridgeStats, serial_to_lsl
 
     stats = BridgeStats()
@@ -52,11 +53,7 @@ def _serial_to_lsl(args) -> int:
         try:
             await asyncio.wait_for(asyncio.shield(task), args.duration)
         except asyncio.TimeoutError:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            await cancel_and_wait([task])
 
     asyncio.run(main())
     print(

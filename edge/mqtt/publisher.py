@@ -23,6 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Deque, Dict, List, Optional
 
+from ..tasks import cancel_and_wait
 from ..timebase import wall_time
 from .connection import MqttSettings, client_kwargs, publish_properties
 from .messages import encode, status_payload
@@ -78,6 +79,7 @@ class MqttPublisher:
         self._last_pick: Optional[Outgoing] = None
         self._task: Optional[asyncio.Task] = None
         self._client = None
+        self.unreachable = False  # the last connection attempt failed or the connection was lost
         # commands received on the cmd topic, for the runtime; bounded, drop-oldest (counted)
         self.inbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=64)
         self.dropped_commands = 0
@@ -101,12 +103,7 @@ class MqttPublisher:
                     qos=1, retain=True)
             except Exception as err:  # noqa: BLE001 - the broker may be gone; nothing to do but say so
                 log.info("could not publish offline status on exit: %s", err)
-        assert self._task is not None
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+        await cancel_and_wait([self._task])
 
     def offer(self, msg: Outgoing) -> None:
         """Queue a message without waiting; drop the oldest when full (counted).
@@ -136,10 +133,12 @@ class MqttPublisher:
         return len(self._queue) + (len(self.outbox) if self.outbox is not None else 0)
 
     async def flush(self, timeout_s: float) -> bool:
-        """Wait until nothing is waiting (True) or ``timeout_s`` passes (False)."""
+        """Wait until nothing is waiting (True) or ``timeout_s`` passes (False). Returns early
+        (False) only once a connection attempt has failed: a first connection still in its
+        (TLS) handshake when a short run ends is waited for, not reported as unreachable."""
         deadline = time.monotonic() + timeout_s
         while self.backlog and time.monotonic() < deadline:
-            if not self.connected.is_set():
+            if self.unreachable:
                 return False
             await asyncio.sleep(0.01)
         return not self.backlog
@@ -155,6 +154,7 @@ class MqttPublisher:
 
         backoff = self.backoff_initial_s
         outage_logged = False
+        failures = 0  # connection attempts failed since the last good connection
         log.info("MQTT publisher for %s: %s", self.topics.device_id, self.settings.describe())
         while True:
             try:
@@ -176,12 +176,16 @@ class MqttPublisher:
                         await client.publish(msg.topic, encode(msg.payload), qos=msg.qos, retain=msg.retain)
                     if self.outbox is None and self._last_pick is not None and self._last_pick not in self._queue:
                         self._queue.appendleft(self._last_pick)
+                    self.unreachable, failures = False, 0
                     self.connected.set()
                     await self._serve(client)
             except aiomqtt.MqttError as err:
                 if self.connected.is_set():
                     self.stats.disconnects += 1
                 self.connected.clear()
+                failures += 1
+                # "auto" before any connection: one failure may just be the wrong protocol version
+                self.unreachable = failures >= (1 if self._negotiated else 2)
                 self._client = None
                 if not outage_logged:
                     log.warning("MQTT broker %s:%s unavailable (%s); processing continues, retrying "
@@ -202,9 +206,7 @@ class MqttPublisher:
             for task in done:
                 task.result()  # re-raise the MqttError that ended the connection
         finally:
-            for task in (drain, watch):
-                task.cancel()
-            await asyncio.gather(drain, watch, return_exceptions=True)
+            await cancel_and_wait([drain, watch], errors="seen")  # the error that ended it is raised above
 
     async def _watch(self, client) -> None:
         async for message in client.messages:

@@ -29,6 +29,7 @@ import numpy as np
 from cardiotune._imports import import_optional
 from cardiotune.errors import MissingDependencyError
 
+from ..tasks import cancel_and_wait
 from .base import EcgChunk, Gap, RrChunk
 
 __all__ = ["LslSource", "LslStatus", "build_predicate"]
@@ -136,13 +137,8 @@ class LslSource:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None
         self._set_state("closed")
 
     def __aiter__(self) -> LslSource:

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 from typing import AsyncIterator, List
 
+from ..tasks import cancel_and_wait
+
 __all__ = ["MergedSource"]
 
 _DONE = object()
@@ -32,9 +34,7 @@ class MergedSource:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        for t in self._tasks:
-            t.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks, errors="log")
         await self._stack.__aexit__(*exc)
 
     async def _pump(self, index: int, src) -> None:

@@ -29,6 +29,7 @@ from cardiotune.firmware_bridge.protocol import Command, ControlFrame, encode
 
 from cardiotune._imports import import_optional
 
+from ..tasks import cancel_and_wait
 from .base import EcgChunk, Gap
 from .serial_link import BinaryLink, TextLink
 
@@ -122,13 +123,8 @@ class SerialSource:
 
     async def __aexit__(self, *exc) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await cancel_and_wait([self._task])
+        self._task = None
         self._set_state("closed")
 
     def __aiter__(self) -> SerialSource:

@@ -127,3 +127,39 @@ def test_survives_broker_outage_and_resumes(private_broker, device_id, caplog):
     assert reconnect_s < 5  # backoff is capped at 0.5 s here; generous bound, not a benchmark
     assert any("unavailable" in r.message for r in caplog.records)
     assert any("is back" in r.message for r in caplog.records)
+
+
+def test_flush_waits_for_the_first_connection_of_a_short_run(mosquitto, device_id):
+    """A run that ends before its first (e.g. TLS) handshake completes still delivers: flush
+    waits for the connection instead of reporting the broker unreachable at once."""
+    host, port = mosquitto
+    topics = DeviceTopics(device_id)
+
+    async def go():
+        async with MqttPublisher(host, port, device_id) as pub:
+            pub.offer(state_msg(topics, 1))
+            assert not pub.connected.is_set()  # nothing has connected yet
+            delivered = await pub.flush(timeout_s=20.0)
+            return delivered, pub.stats.published
+
+    delivered, published = asyncio.run(go())
+    assert delivered and published == 1
+
+
+def test_flush_gives_up_early_once_the_broker_is_known_unreachable(device_id):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    topics = DeviceTopics(device_id)
+
+    async def go():
+        async with MqttPublisher("127.0.0.1", port, device_id, backoff_max_s=0.2) as pub:
+            pub.offer(state_msg(topics, 1))
+            t0 = time.monotonic()
+            delivered = await pub.flush(timeout_s=60.0)
+            return delivered, pub.unreachable, time.monotonic() - t0
+
+    delivered, unreachable, waited = asyncio.run(go())
+    assert not delivered and unreachable and waited < 60.0
