@@ -37,7 +37,7 @@ __all__ = ["SerialSource", "LinkState"]
 
 log = logging.getLogger(__name__)
 Item = Union[EcgChunk, Gap]
-READ_SIZE = 65536
+READ_SIZE = 4096  # bounded work per read: a backlog is parsed and handed on in slices
 
 
 @dataclass

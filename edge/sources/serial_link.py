@@ -139,11 +139,13 @@ class BinaryLink:
         if fs <= 0:
             return
         if f.flags & Flags.SYNC and self._next_dev_index is not None:
+            self._flush(out)  # timed on the old device clock, before the mapper is reset
             self._restart()
             self._pending_reason = self._pending_reason or "device restarted"
         idx = self._idx.push(f.sample_index)
         t_dev = self._tus.push(f.t_us) / 1e6
         if self._next_dev_index is not None and idx < self._next_dev_index - U32 // 4:
+            self._flush(out)
             self._restart()  # the index went far back without SYNC: a reboot whose SYNC we lost
             idx, t_dev = self._idx.push(f.sample_index), self._tus.push(f.t_us) / 1e6
         n = f.n
@@ -164,18 +166,11 @@ class BinaryLink:
         self._pending_reason = ""
         run = self._run
         scale = self._scale()
-        if run is not None and (
-            run[4] != f.lead_off
-            or run[1] != fs
-            or run[5] != scale
-            # the clock fit moved (e.g. a later frame of a backlog showed a lower latency):
-            # start a new chunk so no sample is timed after the read that brought it
-            or abs(t_first - (run[2] + len(run[0]) / fs)) > 0.5 / fs
-        ):
+        if run is not None and (run[4] != f.lead_off or run[1] != fs or run[5] != scale):
             self._flush(out)
             run = None
         if run is None:  # contiguous frames of one push become one chunk (bulk conversion)
-            run = self._run = [[], fs, t_first, self._out_index, f.lead_off, scale, t_host]
+            run = self._run = [[], fs, t_dev, self._out_index, f.lead_off, scale, t_host]
         if f.channels == 1:
             run[0].extend(f.samples)
         else:
@@ -184,15 +179,20 @@ class BinaryLink:
         self._out_index += n
         self.counters.chunks += 1
         self.counters.samples += n
-        self._next_dev_index = idx + n
-        self._next_t = t_first + n / fs
+        self._next_dev_index = idx + n  # (_next_t, its host time, is set when the run is flushed)
         self._fs = fs
 
     def _flush(self, out: List[Item]) -> None:
+        """Close the current run of contiguous frames into one chunk, timed with the clock
+        fit as it stands after all of them were observed: in a backlog every frame lowers
+        the fit a little, and timing each frame with the fit of its moment would cut the
+        run into one chunk per frame (a 20,000-frame burst became 20,000 chunks)."""
         if self._run is None:
             return
-        raw, fs, t_first, first, lead_off, (scale, offset), t_host = self._run
+        raw, fs, t_dev, first, lead_off, (scale, offset), t_host = self._run
         self._run = None
+        t_first = self.clock.to_host(t_dev)
+        self._next_t = t_first + len(raw) / fs
         mv = ((np.asarray(raw, dtype=np.float64) - offset) * (scale / 1000.0)).astype(np.float32)
         out.append(EcgChunk(mv, fs, t_first, first, t_host, lead_off))
 

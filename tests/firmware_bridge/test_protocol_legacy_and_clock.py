@@ -88,3 +88,18 @@ def test_clock_mapper_never_maps_a_frame_after_its_arrival(ppm):
         t_host = 50.0 + t_dev * (1 + ppm * 1e-6) + latency
         m.observe(t_dev, t_host)
         assert m.to_host(t_dev) <= t_host + 1e-9, k
+
+
+def test_clock_mapper_is_not_fooled_by_a_backlog_read_all_at_once():
+    """12 s of frames buffered while nobody read, then read in one go: their offsets fall with
+    device time at a slope of -1. That is not drift; the fit must stay near 0 ppm and map the
+    backlog to when it was sampled, not all to the moment of the read."""
+    m = p.ClockMapper()
+    offset, read_at = 500.0, 500.0 + 12.0 + 0.001
+    for k in range(300):  # one frame every 40 ms, all arriving with the same read
+        m.observe(k * 0.04, read_at)
+    for k in range(300, 300 + 25 * 30):  # then 30 s of prompt frames
+        m.observe(k * 0.04, offset + k * 0.04 + 0.001)
+    assert abs(m.drift_ppm) < 100
+    assert m.to_host(0.0) == pytest.approx(offset, abs=0.005)
+    assert m.to_host(40.0) == pytest.approx(offset + 40.0, abs=0.005)
