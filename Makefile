@@ -5,7 +5,7 @@ VENV38  ?= .venv38
 PIP_Q   ?= -q
 ARGS    ?=
 
-.PHONY: demo test test-main test-edge38 lint broker mpd clean
+.PHONY: demo test test-main test-edge38 lint broker mpd avr clean
 
 $(VENV)/.demo-installed: pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -36,7 +36,10 @@ broker:
 mpd:
 	bash tools/ensure_mpd.sh
 
-test-main: $(VENV)/.dev-installed broker mpd
+avr:
+	bash tools/ensure_avr.sh
+
+test-main: $(VENV)/.dev-installed broker mpd avr
 	$(VENV)/bin/python -m pytest
 
 $(VENV38)/.installed: pyproject.toml setup.py
