@@ -4,15 +4,19 @@ Only used when no broker URL is given; production uses a real broker (Mosquitto)
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from typing import Optional
 
 from cardiotune._imports import import_optional
 
+from .tasks import cancel_and_wait
+
 __all__ = ["EmbeddedBroker", "free_port"]
 
 log = logging.getLogger(__name__)
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 def free_port(host: str = "127.0.0.1", preferred: int = 1883) -> int:
@@ -46,8 +50,18 @@ class EmbeddedBroker:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        if self._broker is not None:
-            await self._broker.shutdown()
+        if self._broker is None:
+            return
+        # bounded: shutdown stops each client's protocol handler in turn and awaits plugins;
+        # the demo must exit even if one of those waits on a client that outlives us
+        shutdown = asyncio.ensure_future(self._broker.shutdown())
+        done, _ = await asyncio.wait({shutdown}, timeout=SHUTDOWN_TIMEOUT_S)
+        if done:
+            shutdown.result()
+            return
+        log.warning("embedded MQTT broker did not shut down within %.0f s (a client still connected?); "
+                    "closing it anyway", SHUTDOWN_TIMEOUT_S)
+        await cancel_and_wait([shutdown], errors="log")
 
     @property
     def url(self) -> str:

@@ -35,7 +35,7 @@ from dataclasses import replace
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from ..errors import CardiotuneError
-from .mqtt.connection import MqttSettings, client_kwargs
+from .mqtt.connection import MqttSettings, client_kwargs, open_client
 from .mqtt.topics import DeviceTopics
 from .mqtt.url import parse_broker_url
 from .player import Backoff, Decision, Pick, PickFilter
@@ -203,9 +203,9 @@ class PickPlayer:
         protocol = "3.1.1" if self.settings.protocol == "auto" else None  # no version probing in a player
         while True:
             try:
-                async with aiomqtt.Client(**client_kwargs(self.settings, self.identifier, persistent=True,
-                                                          protocol=protocol),
-                                          max_queued_incoming_messages=self.max_queued) as client:
+                async with open_client(**client_kwargs(self.settings, self.identifier, persistent=True,
+                                                       protocol=protocol),
+                                       max_queued_incoming_messages=self.max_queued) as client:
                     await client.subscribe(self.topics.pick, qos=1)
                     self.counts["connects"] += 1
                     if in_outage:

@@ -59,7 +59,13 @@ def run_with(data: dict, args, source_name: str) -> int:
         index = load_catalog_index(args.catalog)
         catalog = index.tracks
         print(f"catalog {args.catalog}: {len(index)} tracks ({', '.join(index.meta.get('models', []))})")
-    result = asyncio.run(run_app(cfg, summary_path=summary_path, live_ui=False if args.plain else None,
-                                 record_path=record, catalog=catalog))
+    from cardiotune.edge.diagnostics import install_task_dump
+
+    async def main():
+        install_task_dump(asyncio.get_running_loop())  # kill -USR1 <pid>: where is it waiting?
+        return await run_app(cfg, summary_path=summary_path, live_ui=False if args.plain else None,
+                             record_path=record, catalog=catalog)
+
+    result = asyncio.run(main())
     print(json.dumps(result.summary, indent=2))
     return 0

@@ -16,6 +16,7 @@ QoS 1 messages queued for us while we are away (3.1.1 ``clean_session=False``; 5
 """
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 from dataclasses import dataclass, field, replace
@@ -23,7 +24,7 @@ from typing import Any, Dict, Optional
 
 from .url import parse_broker_url
 
-__all__ = ["MqttSettings", "PROTOCOLS", "client_kwargs", "publish_properties"]
+__all__ = ["MqttSettings", "PROTOCOLS", "client_kwargs", "open_client", "publish_properties"]
 
 PROTOCOLS = ("auto", "5", "3.1.1")
 
@@ -119,6 +120,28 @@ def client_kwargs(settings: MqttSettings, identifier: str, *, persistent: bool =
         kw["protocol"] = aiomqtt.ProtocolVersion.V311
         kw["clean_session"] = not persistent
     return kw
+
+
+@contextlib.asynccontextmanager
+async def open_client(**kwargs: Any):
+    """``async with aiomqtt.Client(**kwargs)`` that never leaves its socket open behind it.
+
+    aiomqtt 2.5 leaves paho's socket open when the task is cancelled while it awaits the
+    CONNACK (a shutdown during a connection attempt). paho's ``__del__`` then closes it
+    after the event loop has closed, and aiomqtt's close callback raises "Event loop is
+    closed" from the garbage collector (seen in CI). Here the socket is closed on the way
+    out, while the loop still runs; after a normal disconnect there is nothing left to do.
+    """
+    import aiomqtt
+
+    client = aiomqtt.Client(**kwargs)
+    try:
+        async with client:
+            yield client
+    finally:
+        paho = getattr(client, "_client", None)
+        if paho is not None and paho.socket() is not None:
+            paho._reset_sockets()  # private, but the only call that also runs aiomqtt's close callback
 
 
 def publish_properties(protocol: str, ttl_s: Optional[float]):

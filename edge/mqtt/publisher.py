@@ -25,7 +25,7 @@ from typing import Any, Deque, Dict, List, Optional
 
 from ..tasks import cancel_and_wait
 from ..timebase import wall_time
-from .connection import MqttSettings, client_kwargs, publish_properties
+from .connection import MqttSettings, client_kwargs, open_client, publish_properties
 from .messages import encode, status_payload
 from .topics import DeviceTopics
 
@@ -159,7 +159,7 @@ class MqttPublisher:
         while True:
             try:
                 kw = client_kwargs(self.settings, f"cardiotune-{self.topics.device_id}", protocol=self.protocol)
-                async with aiomqtt.Client(will=self._will(), **kw) as client:
+                async with open_client(will=self._will(), **kw) as client:
                     self._client = client
                     self._negotiated = True
                     self.stats.connects += 1

@@ -20,6 +20,20 @@ def validators():
             for name in ("status", "state", "pick", "metrics")}
 
 
+STUCK_AFTER_S = 240.0  # every demo here ends in well under a minute
+
+
+def stuck_report(proc) -> str:
+    """Ask a stuck process where its asyncio tasks wait (SIGUSR1, edge.diagnostics), then end it."""
+    import signal
+
+    proc.send_signal(signal.SIGUSR1)
+    time.sleep(2.0)
+    proc.kill()
+    out, err = proc.communicate(timeout=30)
+    return err[-20000:]
+
+
 def cli(*args, **kw):
     return subprocess.Popen([sys.executable, "-m", "cardiotune", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **kw)
@@ -36,8 +50,11 @@ async def subscribe_during(port, device, proc, settle_s=1.0, first_line=None):
             async for m in client.messages:
                 msgs.append((str(m.topic).rsplit("/", 1)[1], json.loads(m.payload), m.retain))
         task = asyncio.ensure_future(reader())
-        while proc.poll() is None:
+        deadline = time.monotonic() + STUCK_AFTER_S
+        while proc.poll() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
+        if proc.poll() is None:
+            raise AssertionError("the demo did not exit:\n" + stuck_report(getattr(proc, "real", proc)))
         await asyncio.sleep(settle_s)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -59,6 +76,10 @@ def run_demo_with_subscriber(port, device, *args):
         class Lazy:
             def poll(self):
                 return holder["proc"].poll() if "proc" in holder else None
+
+            @property
+            def real(self):
+                return holder["proc"]
         msgs = await subscribe_during(port, device, Lazy(), first_line=ready)
         await proc_starter
         return holder["proc"], msgs
@@ -159,3 +180,12 @@ def test_demo_picks_from_a_catalog_index(mosquitto, device_id, tmp_path):
     assert "catalog " + str(tmp_path / "i.npz") + ": 6 tracks (test)" in out
     picks = [p for k, p, _ in msgs if k == "pick"]
     assert picks and all(p["track"]["id"].startswith("mine-") for p in picks)
+
+
+def test_sigusr1_logs_where_every_asyncio_task_waits(device_id):
+    """The diagnostic the stuck-process report above relies on: a running demo answers SIGUSR1
+    with the stack of each asyncio task, and keeps running."""
+    proc = cli("demo", "--speed", "1", "--plain", "--device-id", device_id)
+    assert "mqtt://" in proc.stdout.readline()
+    report = stuck_report(proc)
+    assert "asyncio tasks" in report and "run_app" in report and "run_chain" in report, report[-3000:]
