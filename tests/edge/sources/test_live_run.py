@@ -26,6 +26,8 @@ from cardiotune.edge.sources.files import load_recording  # noqa: E402
 from cardiotune.edge.synthetic.ecg import Phase, synthesize_session  # noqa: E402
 from cardiotune.firmware_bridge.simulator import PtySimulator, SimConfig  # noqa: E402
 
+from cardiotune.errors import ConfigError  # noqa: E402
+
 OUTLET = os.path.join(os.path.dirname(__file__), "live_outlet.py")
 SCHEMAS = Path(__file__).resolve().parents[3] / "edge" / "mqtt" / "schemas"
 WINDOW_S = 8.0  # short HRV windows: the first state comes 8 s after the first data
@@ -101,11 +103,13 @@ def _check_run(result, msgs, true_hr, device_id):
 
 
 @pytest.mark.broker
-@pytest.mark.parametrize("protocol", ["binary", "text"])
-def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id, tmp_path, protocol):
+@pytest.mark.parametrize("protocol, rate", [("binary", 500.0), ("text", 250.0)])
+def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id, tmp_path, protocol, rate):
+    """The binary board runs at 500 Hz: the chain (assumed 250 Hz until then) is rebuilt for the rate
+    its first frame states; the text protocol has no rate field (250 Hz assumed, then estimated)."""
     host, port = mosquitto
     link = str(tmp_path / "ttyECG")
-    sim_cfg = SimConfig(seed=5, text=protocol == "text")
+    sim_cfg = SimConfig(seed=5, text=protocol == "text", rate_hz=rate)
     source = {"kind": "serial", "port": link, "protocol": protocol}
     # live voice with live ECG: without an input device the mic reports why and the run goes on ECG-only
     cfg = _config(host, port, device_id, source, voice={"microphone": True})
@@ -116,17 +120,34 @@ def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id
             return await _run_collect(cfg, host, port, device_id, record=record)
 
     result, msgs = asyncio.run(asyncio.wait_for(go(), 120))
-    beats = synthesize_session((Phase("sim", sim_cfg.ecg_loop_s, 0.0, 0.0),), fs=250.0, seed=5).r_peak_times
+    beats = synthesize_session((Phase("sim", sim_cfg.ecg_loop_s, 0.0, 0.0),), fs=rate, seed=5).r_peak_times
     _check_run(result, msgs, _true_hr_range(beats), device_id)
     src = result.summary["source"]
-    assert src["kind"] == "serial" and src["fs"] == 250.0 and src["link"]["connects"] == 1
+    assert src["kind"] == "serial" and src["fs"] == rate and src["link"]["connects"] == 1
+    assert result.summary["ecg_seconds"] == pytest.approx(result.stats.samples / rate)
     assert src["timeline"]["resyncs"] == 0 and src["timeline"]["chunks"] == result.stats.chunks
     assert RUN_S - 3 < src["data_seconds"] <= RUN_S + 0.5
     assert result.summary["voice"]["microphone"]["status"] in ("no-input-device", "stopped")
     # the recording was closed properly: our XDF reader takes it, with every sample of the run
     assert result.summary["recording"]["error"] is None
     rec = load_recording(str(record))
-    assert len(rec.ecg_mv) == result.stats.samples and rec.fs == 250.0
+    assert len(rec.ecg_mv) == result.stats.samples and rec.fs == rate
+
+
+@pytest.mark.broker
+def test_a_device_rate_other_than_the_configured_one_is_a_config_error(mosquitto, device_id, tmp_path):
+    host, port = mosquitto
+    link = str(tmp_path / "ttyECG")
+    cfg = _config(host, port, device_id, {"kind": "serial", "port": link, "fs": 500.0})
+
+    async def go():
+        async with PtySimulator(SimConfig(seed=5), link=link):
+            return await _run_collect(cfg, host, port, device_id)
+
+    with pytest.raises(ConfigError) as info:
+        asyncio.run(asyncio.wait_for(go(), 60))
+    assert info.value.key == "source.fs" and info.value.value == 500.0
+    assert "the rate the device sends, 250 Hz" in info.value.expected
 
 
 def _outlet(kind, source_id, seed):
