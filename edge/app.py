@@ -35,7 +35,7 @@ from .providers import validate_provider_names
 from .runtime import RuntimeStats, run_chain
 from .sources.base import EcgChunk
 from .sources.files import load_recording
-from .sources.live import LiveSource
+from .sources.live import ESTIMATED_RATE_TOLERANCE, LiveSource
 from .sources.replay import ReplaySource
 from .tasks import cancel_and_wait
 
@@ -166,9 +166,13 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
     session = live = replay = None
     if kind in LIVE_KINDS:
         inner, label = _live_inner(cfg)
-        live = LiveSource(inner, duration_s=duration, resync_s=cfg.get("source.resync_s"))
         # the device tells its rate with its first data; until then assume the configured one
         fs = cfg.get("source.fs") or DEFAULT_LIVE_FS
+        if kind == "serial" and cfg.get("source.protocol") == "text":  # no rate on the wire: runs at fs
+            live = LiveSource(inner, duration_s=duration, resync_s=cfg.get("source.resync_s"),
+                              rate_tolerance=ESTIMATED_RATE_TOLERANCE, nominal_fs=fs)
+        else:
+            live = LiveSource(inner, duration_s=duration, resync_s=cfg.get("source.resync_s"))
     else:
         session = load_recording(cfg.get("source.path"), audio_path=cfg.get("source.audio_path") or None,
                                  ecg_channel=cfg.get("source.ecg_channel") or None, fs=cfg.get("source.fs") or None)

@@ -17,9 +17,11 @@ Two layers:
   timeline jumps forward to it; behind is clamped (``steps_back`` counts the chunks whose
 own time stepped back further than the front-end tolerates, ``max_behind_s`` the largest
 lead of the timeline over a chunk's own time). Overlapping
-  samples (an index already delivered) are dropped, counted. A stated rate within 2 % of the
-  first chunk's is taken as the same rate (the legacy text protocol estimates it from
-  arrival times); a larger change is an error naming both rates.
+  samples (an index already delivered) are dropped, counted. A chunk rate within
+  ``rate_tolerance`` (2 %) of the first chunk's is taken as the same rate; a larger change is
+  an error naming both rates. The legacy text protocol states no rate (its decoder estimates
+  one from arrival times, wildly at first): it runs at ``nominal_fs`` and the estimate is
+  checked (10 %) only after ``settle_s`` of data.
 - :class:`LiveSource` (async): wraps the inner source, runs it through the timeline,
   ends on :meth:`stop` (Ctrl-C / SIGTERM) or after ``duration_s`` of wall time, and
   lets the caller :meth:`peek` at the first item (the device's sample rate) before the
@@ -44,10 +46,11 @@ from cardiotune.errors import DataError
 from ..tasks import cancel_and_wait
 from .base import AudioChunk, EcgChunk, Gap, RrChunk
 
-__all__ = ["LiveTimeline", "TimelineCounters", "LiveSource"]
+__all__ = ["LiveTimeline", "TimelineCounters", "LiveSource", "RATE_TOLERANCE", "ESTIMATED_RATE_TOLERANCE"]
 
 log = logging.getLogger(__name__)
-RATE_TOLERANCE = 0.02  # relative: within it a chunk's stated rate is an estimate of the same rate
+RATE_TOLERANCE = 0.02  # relative: a stated rate (binary frames, LSL nominal rate) that moves further has changed
+ESTIMATED_RATE_TOLERANCE = 0.1  # a rate estimated from arrival times (legacy text) wanders more under load
 Item = Union[EcgChunk, RrChunk, Gap, AudioChunk]
 
 
@@ -68,10 +71,20 @@ class TimelineCounters:
 
 
 class LiveTimeline:
-    def __init__(self, resync_s: float = 0.5):
+    def __init__(self, resync_s: float = 0.5, rate_tolerance: float = RATE_TOLERANCE,
+                 nominal_fs: Optional[float] = None, settle_s: float = 10.0):
         if not resync_s > 0:
             raise ValueError(f"resync_s={resync_s!r}: expected a number of seconds > 0")
+        if not 0 <= rate_tolerance < 1:
+            raise ValueError(f"rate_tolerance={rate_tolerance!r}: expected a fraction in [0, 1)")
+        if nominal_fs is not None and not nominal_fs > 0:
+            raise ValueError(f"nominal_fs={nominal_fs!r}: expected a sample rate > 0 Hz, or None")
         self.resync_s = float(resync_s)
+        self.rate_tolerance = float(rate_tolerance)
+        # a source whose chunk rates are estimates (legacy text: from arrival times, wild at first) runs at
+        # nominal_fs; the estimate is only checked against it once settle_s of data has passed
+        self.nominal_fs = nominal_fs
+        self.settle_s = float(settle_s)
         self.origin: Optional[float] = None  # source-clock time of timeline 0 (host monotonic for live sources)
         self.fs: Optional[float] = None
         self.counters = TimelineCounters()
@@ -103,16 +116,18 @@ class LiveTimeline:
     def _ecg(self, c: EcgChunk) -> List[Item]:
         fs = float(c.fs)
         if self.origin is None:
-            self.origin, self.fs = float(c.t_first), fs
+            self.origin, self.fs = float(c.t_first), float(self.nominal_fs or fs)
             self._index_base = c.first_index
-        elif self.fs is None:  # RR first, then ECG: not a combination any source produces
+        if self.fs is None:  # RR first, then ECG: not a combination any source produces
             raise DataError("live source: ECG after RR intervals on one stream; expected one kind of data")
-        elif abs(fs - self.fs) > RATE_TOLERANCE * self.fs:
+        if self.nominal_fs is not None and self._t_next < self.settle_s:
+            fs = self.fs  # an early estimate: not yet worth checking
+        elif abs(fs - self.fs) > self.rate_tolerance * self.fs:
             raise DataError(f"live source: sample rate changed from {self.fs:g} Hz to {fs:g} Hz during the run; "
                             "expected one rate (set source.fs to the device's rate, or restart the run after "
                             "reconfiguring the device)")
         else:
-            # a rate estimated from arrival times (legacy text protocol) wanders a little: keep the first
+            # the same rate, stated a little differently (an estimate): keep the first
             self.counters.max_rate_dev_hz = max(self.counters.max_rate_dev_hz, abs(fs - self.fs))
             fs = self.fs
         samples, idx, t_in = c.samples, c.first_index - self._index_base, float(c.t_first) - self.origin
@@ -191,12 +206,13 @@ class LiveSource:
     """
 
     def __init__(self, inner, *, duration_s: Optional[float] = None, resync_s: float = 0.5,
+                 rate_tolerance: float = RATE_TOLERANCE, nominal_fs: Optional[float] = None,
                  clock: Callable[[], float] = time.monotonic):
         if duration_s is not None and not duration_s > 0:
             raise ValueError(f"duration_s={duration_s!r}: expected seconds > 0, or None to run until stopped")
         self.inner = inner
         self.duration_s = duration_s
-        self.timeline = LiveTimeline(resync_s)
+        self.timeline = LiveTimeline(resync_s, rate_tolerance, nominal_fs)
         self.clock = clock
         self.started_at: Optional[float] = None
         self.stop_reason = ""

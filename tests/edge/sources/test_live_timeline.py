@@ -122,12 +122,25 @@ def test_rate_change_and_unknown_items_are_errors_naming_the_values():
     assert out[0].fs == FS and tl.counters.max_rate_dev_hz == pytest.approx(1.5)
     with pytest.raises(DataError, match="from 250 Hz to 500 Hz"):
         tl.push(EcgChunk(np.zeros(10, np.float32), 500.0, HOST0 + 0.08, 20, 0.0))
+    with pytest.raises(DataError, match="from 250 Hz to 256 Hz"):
+        tl.push(EcgChunk(np.zeros(10, np.float32), 256.0, HOST0 + 0.08, 20, 0.0))
+    # estimated rates (legacy text protocol): the nominal rate; the estimate is checked once settled
+    est = LiveTimeline(rate_tolerance=0.1, nominal_fs=FS, settle_s=1.0)
+    assert est.push(EcgChunk(np.zeros(125, np.float32), 310.0, HOST0, 0, 0.0))[0].fs == FS  # wild at first
+    assert est.push(EcgChunk(np.zeros(125, np.float32), 180.0, HOST0 + 0.5, 125, 0.0))[0].fs == FS
+    assert est.push(EcgChunk(np.zeros(10, np.float32), 270.0, HOST0 + 1.0, 250, 0.0))[0].fs == FS
+    with pytest.raises(DataError, match="from 250 Hz to 200 Hz"):  # settled, and another rate
+        est.push(EcgChunk(np.zeros(10, np.float32), 200.0, HOST0 + 1.04, 260, 0.0))
     with pytest.raises(TypeError, match="yielded str"):
         tl.push("x")
     a = AudioChunk(np.zeros(4, np.float32), 16000.0, 1.0, 0, 0.0)
     assert tl.push(a) == [a]
     with pytest.raises(ValueError, match="resync_s=0"):
         LiveTimeline(resync_s=0)
+    with pytest.raises(ValueError, match="rate_tolerance=1"):
+        LiveTimeline(rate_tolerance=1)
+    with pytest.raises(ValueError, match="nominal_fs=0"):
+        LiveTimeline(nominal_fs=0)
 
 
 def test_rr_beats_are_rebased_and_never_go_backwards():
