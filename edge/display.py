@@ -97,8 +97,10 @@ class LiveView:
         table.add_row("broker", broker)
         table.add_row("topics", f"cardiotune/v1/{self.device_id}/#   (speed {self.speed_label})")
         if self.source_label:
-            link = f"  [{self.link_state()}]" if self.link_state is not None else ""
-            table.add_row("source", self.source_label + link)
+            from rich.markup import escape
+
+            link = f"  link {self.link_state()}" if self.link_state is not None else ""
+            table.add_row("source", escape(self.source_label + link))  # a port path may hold '[' too
         if s is None:
             table.add_row("", "calibrating: waiting for the first HRV window...")
         else:
