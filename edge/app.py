@@ -43,7 +43,6 @@ __all__ = ["AppResult", "run_app", "pipeline_config"]
 
 log = logging.getLogger(__name__)
 DEFAULT_LIVE_FS = 250.0  # assumed until a live device's first data says its rate (and for RR-only streams)
-RR_STALL_S = 5.0  # an RR stream this long without a beat is stalled (an ECG stream: 1 s)
 
 
 @dataclass
@@ -107,14 +106,10 @@ def _live_inner(cfg: RuntimeConfig):
         src = SerialSource(port, baudrate=cfg.get("source.baud"), protocol=cfg.get("source.protocol"),
                            fs_hint=cfg.get("source.fs") or DEFAULT_LIVE_FS)
         return src, f"serial {port} ({cfg.get('source.protocol')}, {cfg.get('source.baud')} baud)"
-    from .sources.lsl import RR_TYPES, LslSource
+    from .sources.lsl import LslSource
 
-    stype = cfg.get("source.stream_type") or None
-    # RR streams send one sample per beat: a second without one is not a stall
-    stall_s = RR_STALL_S if stype is not None and stype.upper() in RR_TYPES else 1.0
-    src = LslSource(name=cfg.get("source.stream_name") or None, type=stype,
-                    source_id=cfg.get("source.source_id") or None, channel=cfg.get("source.channel"),
-                    stall_s=stall_s)
+    src = LslSource(name=cfg.get("source.stream_name") or None, type=cfg.get("source.stream_type") or None,
+                    source_id=cfg.get("source.source_id") or None, channel=cfg.get("source.channel"))
     return src, f"lsl {src.pred}"
 
 

@@ -4,6 +4,7 @@
 ``ecg``: the synthetic session of ``seed`` (edge/synthetic, 120 s) at 250 Hz in millivolts,
 pushed in real time stamped with its sample times. ``rr``: the same session's RR intervals
 in ms, one sample per beat, pushed when the beat happens and stamped with the beat time.
+``rr-slow``: a 40 bpm heart (1.5 s intervals), the same way.
 The test derives the true heart rate from the same session. Prints "ready" once the outlet
 exists; runs until killed.
 """
@@ -11,6 +12,7 @@ exists; runs until killed.
 import sys
 import time
 
+import numpy as np
 import pylsl
 from cardiotune.edge.synthetic.ecg import Phase, synthesize_session
 
@@ -37,6 +39,8 @@ if kind == "ecg":
         time.sleep(0.01)
 else:
     beats = session.r_peak_times - session.r_peak_times[0]
+    if kind == "rr-slow":
+        beats = np.arange(0.0, 120.0, 1.5)
     for i in range(1, len(beats)):
         while pylsl.local_clock() < t0 + beats[i]:
             time.sleep(0.002)

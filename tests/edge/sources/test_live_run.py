@@ -42,9 +42,9 @@ class T:
 TRACKS = [T(i, v, a) for i, (v, a) in enumerate([(-0.5, -0.5), (0.5, 0.5), (0, 0), (0.5, -0.5), (-0.5, 0.5)])]
 
 
-def _config(host, port, device_id, source, **extra):
+def _config(host, port, device_id, source, run_s=RUN_S, **extra):
     d = {"device": {"id": device_id}, "mqtt": {"broker": f"mqtt://{host}:{port}", "metrics_interval_s": 0},
-         "ui": {"live": True}, "source": dict(source, duration_s=RUN_S),
+         "ui": {"live": True}, "source": dict(source, duration_s=run_s),
          "ecg": {"window_s": WINDOW_S, "calibration_s": 10.0}}
     for k, v in extra.items():
         d.setdefault(k, {}).update(v)
@@ -82,12 +82,12 @@ def _true_hr_range(beats):
     return 0.95 * min(hr), 1.05 * max(hr)
 
 
-def _check_run(result, msgs, true_hr, device_id):
+def _check_run(result, msgs, true_hr, device_id, run_s=RUN_S):
     lo, hi = true_hr
     for kind, payload in msgs:  # live runs publish the same contract as replays
         jsonschema.validate(payload, json.loads((SCHEMAS / f"{kind}.schema.json").read_text()))
     states = [p for k, p in msgs if k == "state"]
-    assert len(states) >= 3, f"only {len(states)} states in a {RUN_S:g} s live run"
+    assert len(states) >= 3, f"only {len(states)} states in a {run_s:g} s live run"
     assert [s["seq"] for s in states] == list(range(len(states)))
     with_hr = [s for s in states if s["hr_bpm"] is not None]
     assert len(with_hr) >= 3, [s["quality_reason"] for s in states]
@@ -97,7 +97,7 @@ def _check_run(result, msgs, true_hr, device_id):
     status = [p["state"] for k, p in msgs if k == "status"]
     assert status[0] == "online" and status[-1] == "offline"  # a clean shutdown says so itself
     s = result.summary
-    assert s["states"] == len(states) and s["source"]["stop_reason"] == f"duration_s = {RUN_S:g} reached"
+    assert s["states"] == len(states) and s["source"]["stop_reason"] == f"duration_s = {run_s:g} reached"
     assert "arousal_pearson_r" not in s  # no ground truth for a live source
     return states
 
@@ -171,15 +171,17 @@ def _lsl_or_skip():
 
 @pytest.mark.broker
 @pytest.mark.parametrize("kind", ["ecg", "rr"])
-def test_lsl_stream_runs_the_chain_live(mosquitto, device_id, kind):
+def test_lsl_stream_runs_the_chain_live(mosquitto, device_id, tmp_path, kind):
     """An ECG stream goes through R-peak detection; an RR stream (a chest strap) straight into the
-    same HRV windows and model (Pipeline.push_rr)."""
+    same HRV windows and model (Pipeline.push_rr), long enough to store the wearer's baseline."""
     _lsl_or_skip()
     host, port = mosquitto
     seed = 6 if kind == "ecg" else 7
     source_id = f"live-test-{kind}-{uuid.uuid4().hex[:8]}"
     source = {"kind": "lsl", "stream_type": "ECG" if kind == "ecg" else "RR", "source_id": source_id}
-    cfg = _config(host, port, device_id, source)
+    run_s = RUN_S if kind == "ecg" else 22.0  # calibration needs 10 windows: 8 s + 10 hops and the search
+    extra = {} if kind == "ecg" else {"calibration": {"user": "ann", "data_dir": str(tmp_path)}}
+    cfg = _config(host, port, device_id, source, run_s=run_s, **extra)
     p = _outlet(kind, source_id, seed)
     try:
         result, msgs = asyncio.run(asyncio.wait_for(_run_collect(cfg, host, port, device_id), 120))
@@ -187,7 +189,7 @@ def test_lsl_stream_runs_the_chain_live(mosquitto, device_id, kind):
         p.kill()
         p.wait()
     beats = synthesize_session((Phase("sim", 120.0, 0.0, 0.0),), fs=250.0, seed=seed).r_peak_times
-    states = _check_run(result, msgs, _true_hr_range(beats), device_id)
+    states = _check_run(result, msgs, _true_hr_range(beats), device_id, run_s=run_s)
     src = result.summary["source"]
     assert src["kind"] == "lsl" and source_id in src["label"]
     if kind == "ecg":
@@ -195,6 +197,38 @@ def test_lsl_stream_runs_the_chain_live(mosquitto, device_id, kind):
     else:
         assert result.stats.samples == 0 and result.summary["rr_intervals"] == src["timeline"]["rr_intervals"]
         # ~one beat per 0.77 s for the run (less the time to find the stream)
-        assert result.summary["rr_intervals"] >= (RUN_S - 4) / 0.9
+        assert result.summary["rr_intervals"] >= (run_s - 4) / 0.9
+        assert states[-1]["calibrated"] and not states[0]["calibrated"]
+        stored = json.loads((tmp_path / "users" / "ann.json").read_text())
+        assert stored["source"] == "first 10 s of a live lsl source"
         # the model ran on the RR windows: the HRV ("ecg") modality has estimates
         assert all(s["modalities"]["ecg"]["status"] in ("valid", "questionable") for s in states if s["hr_bpm"])
+
+
+def test_a_slow_heart_on_an_rr_stream_is_not_a_stall():
+    """One RR sample per beat: at 40 bpm the stream is silent 1.5 s at a time, longer than an ECG
+    stream's stall limit (1 s); the LSL source must not drop and re-resolve it between beats."""
+    _lsl_or_skip()
+    from cardiotune.edge.sources.lsl import LslSource
+
+    source_id = f"live-test-slow-{uuid.uuid4().hex[:8]}"
+    p = _outlet("rr-slow", source_id, 0)
+
+    async def main():
+        got = []
+        async with LslSource(type="RR", source_id=source_id) as src:
+            async def take():
+                async for item in src:
+                    got.append(item)
+                    if sum(len(c.rr_s) for c in got) >= 4:
+                        return
+            await asyncio.wait_for(take(), 30)
+            return got, src.status
+
+    try:
+        got, status = asyncio.run(main())
+    finally:
+        p.kill()
+        p.wait()
+    assert all(abs(v - 1.5) < 1e-3 for c in got for v in c.rr_s)
+    assert status.losses == 0 and status.connects == 1
