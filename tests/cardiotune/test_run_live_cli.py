@@ -53,11 +53,11 @@ def _wait_line(q, pred, timeout, seen):
     raise AssertionError(f"no matching line within {timeout} s:\n" + "".join(seen))
 
 
-async def _retained_status(host, port, device_id):
+async def _retained(host, port, device_id, topic):
     import aiomqtt
 
     async with aiomqtt.Client(host, port) as client:
-        await client.subscribe(f"cardiotune/v1/{device_id}/status", qos=1)
+        await client.subscribe(f"cardiotune/v1/{device_id}/{topic}", qos=1)
         async for m in client.messages:
             return json.loads(m.payload)
 
@@ -82,12 +82,13 @@ broker = "mqtt://{host}:{port}"
 metrics_interval_s = 0
 """)
     summary = tmp_path / "summary.json"
+    record = tmp_path / "live.xdf"
     sim = _cli("firmware", "simulate", "--link", link, "--seed", "5")
     run = None
     try:
         sim_seen: list = []
         _wait_line(_lines(sim), lambda s: s.startswith("link:"), 60, sim_seen)
-        run = _cli("run", "--config", str(profile), "--summary", str(summary), "--plain")
+        run = _cli("run", "--config", str(profile), "--summary", str(summary), "--plain", "--record", str(record))
         out = _lines(run)
         seen: list = []
         _wait_line(out, lambda s: s.startswith("waiting for data from serial"), 90, seen)
@@ -111,5 +112,15 @@ metrics_interval_s = 0
     assert printed["states"] >= 1 and printed["source"]["kind"] == "serial"
     assert printed["source"]["stop_reason"] == sig.name
     assert "Traceback" not in text
-    status = asyncio.run(asyncio.wait_for(_retained_status(host, port, device_id), 10))
+    status = asyncio.run(asyncio.wait_for(_retained(host, port, device_id, "status"), 10))
     assert status["state"] == "offline"
+    # the picks reached the broker before the exit (the last one is retained)
+    assert printed["picks"] >= 1
+    pick = asyncio.run(asyncio.wait_for(_retained(host, port, device_id, "pick"), 10))
+    assert pick["seq"] == printed["picks"] - 1
+    # the recording was closed: it reads back with every ECG sample of the run
+    from cardiotune.edge.sources.files import load_recording
+
+    assert printed["recording"]["error"] is None
+    rec = load_recording(str(record))
+    assert len(rec.ecg_mv) == round(printed["ecg_seconds"] * 250) and rec.fs == 250.0
