@@ -232,3 +232,39 @@ def test_a_slow_heart_on_an_rr_stream_is_not_a_stall():
         p.wait()
     assert all(abs(v - 1.5) < 1e-3 for c in got for v in c.rr_s)
     assert status.losses == 0 and status.connects == 1
+
+
+@pytest.mark.broker
+def test_an_unplugged_board_is_a_gap_and_the_run_goes_on(mosquitto, device_id, tmp_path):
+    """The cable is pulled for 1 s mid-run: the link's gap reaches the pipeline as missing samples,
+    the windows that overlap it are not-available (no stale value as fresh), and after the board is
+    back the heart rate comes back, in the same run."""
+    from cardiotune.firmware_bridge.simulator import LinkFaults
+
+    host, port = mosquitto
+    link = str(tmp_path / "ttyECG")
+    sim_cfg = SimConfig(seed=5)
+    run_s = 24.0
+    cfg = _config(host, port, device_id, {"kind": "serial", "port": link}, run_s=run_s)
+
+    async def go():
+        # simulator time: the app needs ~1-3 s to load its model before it reads the port
+        async with PtySimulator(sim_cfg, link=link, faults=LinkFaults(unplug=[(7.0, 1.0)])):
+            return await _run_collect(cfg, host, port, device_id)
+
+    result, msgs = asyncio.run(asyncio.wait_for(go(), 120))
+    src = result.summary["source"]
+    assert src["link"]["disconnects"] == 1 and src["link"]["connects"] == 2
+    assert src["timeline"]["gaps"] == 1 and src["timeline"]["missing_samples"] > 0.8 * 250
+    states = [p for k, p in msgs if k == "state"]
+    na = [s for s in states if s["signal_quality"] == "not-available"]
+    assert na and all(s["hr_bpm"] is None for s in na)
+    assert all("data gap" in s["quality_reason"] for s in na), [s["quality_reason"] for s in na]
+    # the board is back: every later window has the heart rate again
+    after = [s for s in states if s["data_time"]["end"] > max(x["data_time"]["end"] for x in na)]
+    assert len(after) >= 2 and all(s["hr_bpm"] is not None for s in after)
+    beats = synthesize_session((Phase("sim", sim_cfg.ecg_loop_s, 0.0, 0.0),), fs=250.0, seed=5).r_peak_times
+    lo, hi = _true_hr_range(beats)
+    assert all(lo <= s["hr_bpm"] <= hi for s in after)
+    status = [p["state"] for k, p in msgs if k == "status"]
+    assert status[-1] == "offline"
