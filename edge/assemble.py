@@ -85,8 +85,10 @@ def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Seque
         if saved["done"] or not pipeline.baseline.calibrated:
             return
         saved["done"] = True
-        path = store.save(user, pipeline.baseline.baseline, f"first {pipeline_cfg.calibration_s:g} s of "
-                          f"{cfg.get('source.path')}", pipeline_cfg.calibration_s)
+        kind = cfg.get("source.kind")
+        what = cfg.get("source.path") if kind == "replay" else f"a live {kind} source"
+        path = store.save(user, pipeline.baseline.baseline, f"first {pipeline_cfg.calibration_s:g} s of {what}",
+                          pipeline_cfg.calibration_s)
         calibration.update(saved_to=str(path), baseline=pipeline.baseline.baseline.to_dict())
 
     return Assembled(pipeline, voice_status, calibration, on_event)

@@ -22,9 +22,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on the 3.8 CI leg
     import tomli as tomllib
 
-__all__ = ["RuntimeConfig", "load_config", "config_from_dict", "SPEED_MAX"]
+__all__ = ["RuntimeConfig", "load_config", "config_from_dict", "SPEED_MAX", "SOURCE_KINDS", "LIVE_KINDS"]
 
 SPEED_MAX = "max"
+SOURCE_KINDS = ("replay", "serial", "lsl")
+LIVE_KINDS = ("serial", "lsl")
+# keys that only mean something to a replay: set to anything but the default with a live source, they are
+# an error rather than silently ignored
+_REPLAY_ONLY = ("path", "chunk_s", "audio_path", "ecg_channel")
+_SERIAL_ONLY = ("port", "baud", "protocol")
+_LSL_ONLY = ("stream_name", "stream_type", "source_id", "channel")
 _SECRET_KEYS = {"mqtt.password"}  # never echoed back in an error message
 
 
@@ -84,16 +91,32 @@ SPEC: Dict[str, Dict[str, Tuple[Any, Callable[[Any], bool], str]]] = {
         "id": ("demo", _device_id, "1-64 letters, digits, '_' or '-'"),
     },
     "source": {
-        "kind": ("replay", lambda x: x in ("replay",), "'replay' (serial and lsl sources arrive with firmware_bridge)"),
+        "kind": ("replay", lambda x: x in SOURCE_KINDS, "\"replay\" (a recording), \"serial\" (an ECG board) or "
+                                                         "\"lsl\" (a Lab Streaming Layer ECG or RR stream)"),
         "path": ("builtin:demo", lambda x: isinstance(x, str) and x != "",
                  "'builtin:demo' or a session file: .npz, .xdf, .hea/.dat (WFDB), .edf or .csv"),
         "speed": (1.0, _speed, "a number > 0 (1 = real time) or \"max\""),
-        "duration_s": (0.0, _nonneg, "seconds of the session to play, a number >= 0 (0 = all)"),
+        "duration_s": (0.0, _nonneg, "seconds of the session to play (live: seconds to run), a number >= 0 "
+                                     "(0 = all / until stopped)"),
         "chunk_s": (0.04, _positive, "a number of seconds > 0"),
         "queue_size": (64, _int_range(1, 100_000), "an integer between 1 and 100000"),
         "audio_path": ("", lambda x: isinstance(x, str), "a sound file replayed as the microphone, or \"\""),
         "ecg_channel": ("", lambda x: isinstance(x, str), "the ECG channel's label, or \"\" to find it"),
-        "fs": (0.0, _nonneg, "the sample rate of a CSV without a time column, Hz (0 = from the file)"),
+        "fs": (0.0, _nonneg, "the sample rate of a CSV without a time column, or the rate a live device is "
+                             "expected to send, Hz (0 = from the file / the device)"),
+        # live sources (kind = "serial" / "lsl"); see _check_live
+        "port": ("", lambda x: isinstance(x, str), "a serial port path, e.g. /dev/ttyACM0 or "
+                                                    "/dev/serial/by-id/..."),
+        "baud": (115200, _int_range(1200, 4_000_000), "a baud rate, an integer 1200-4000000"),
+        "protocol": ("binary", lambda x: x in ("binary", "text"), "\"binary\" (cardiotune frames) or \"text\" "
+                                                                  "(one number per line)"),
+        "stream_name": ("", lambda x: isinstance(x, str), "an LSL stream name, or \"\" for any"),
+        "stream_type": ("ECG", lambda x: isinstance(x, str), "an LSL stream type: \"ECG\", \"RR\" (also matches "
+                                                             "\"IBI\"), or \"\" for any"),
+        "source_id": ("", lambda x: isinstance(x, str), "an LSL source_id, or \"\" for any"),
+        "channel": (0, _int_range(0, 255), "the LSL channel holding the ECG, an integer 0-255"),
+        "resync_s": (0.5, _positive, "seconds the device clock may run ahead of the sample count before the "
+                                     "timeline re-syncs with a gap, > 0"),
     },
     "ecg": {
         "window_s": (20.0, _positive, "a number of seconds > 0"),
@@ -215,12 +238,42 @@ def config_from_dict(data: Dict[str, Any], source: Optional[str] = None) -> Runt
                 dotted = f"{section}.{key}"
                 raise ConfigError(dotted, "<redacted>" if dotted in _SECRET_KEYS else value, expected, source)
             values[section][key] = value
+    _check_source(values["source"], source)
     if values["voice"]["microphone"] and values["source"]["speed"] != 1:
         raise ConfigError("voice.microphone", True, "source.speed = 1: a live microphone runs in real time", source)
     ecg = values["ecg"]
     if ecg["hop_s"] > ecg["window_s"]:
         raise ConfigError("ecg.hop_s", ecg["hop_s"], f"at most ecg.window_s ({ecg['window_s']})", source)
     return RuntimeConfig(values, source)
+
+
+def _check_source(src: Dict[str, Any], source: Optional[str]) -> None:
+    """Cross-key rules of [source]: each kind's own keys, and nothing that would be silently ignored."""
+    kind = src["kind"]
+    defaults = SPEC["source"]
+    foreign = {"replay": _SERIAL_ONLY + _LSL_ONLY + ("resync_s",), "serial": _REPLAY_ONLY + _LSL_ONLY,
+               "lsl": _REPLAY_ONLY + _SERIAL_ONLY}[kind]
+    for key in foreign:
+        if src[key] != defaults[key][0]:
+            raise ConfigError(f"source.{key}", src[key], f"no value with source.kind = {kind!r} (it applies to "
+                              f"another kind of source); remove it", source)
+    if kind == "replay":
+        return
+    if src["speed"] != 1:
+        raise ConfigError("source.speed", src["speed"], f"1 (source.kind = {kind!r} is a live source: it runs in "
+                          "real time)", source)
+    if src["fs"] and not 100 <= src["fs"] <= 1000:
+        raise ConfigError("source.fs", src["fs"], "0 (the device's rate) or the expected rate, 100-1000 Hz", source)
+    if kind == "serial" and not src["port"]:
+        raise ConfigError("source.port", src["port"], "the serial port of the ECG board, e.g. \"/dev/ttyACM0\" "
+                          "(required with source.kind = \"serial\")", source)
+    if kind == "lsl":
+        if not (src["stream_name"] or src["stream_type"] or src["source_id"]):
+            raise ConfigError("source.stream_type", src["stream_type"], "at least one of source.stream_name, "
+                              "source.stream_type, source.source_id to find the LSL stream", source)
+        for key in ("stream_name", "stream_type", "source_id"):
+            if "'" in src[key]:
+                raise ConfigError(f"source.{key}", src[key], "a value without a single quote (LSL query)", source)
 
 
 def load_config(path: Union[str, Path]) -> RuntimeConfig:

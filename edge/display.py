@@ -1,7 +1,9 @@
 """Live terminal view of the chain for the demo: heart rate, VA, status, current pick and why.
 
 Uses rich when stdout is a terminal; otherwise prints one plain line every ``every_s``
-seconds of session time (logs, CI, pipes).
+seconds of session time (logs, CI, pipes). A live source (``duration_s=None``, no
+session) has no known length, no phases and no ground truth: the view shows the time
+since the first data and the source's link state instead.
 """
 from __future__ import annotations
 
@@ -18,9 +20,12 @@ _STATUS_STYLE = {"valid": "green", "questionable": "yellow", "not-available": "r
 
 class LiveView:
     def __init__(self, session: Optional[RecordedSession], broker_url: str, device_id: str,
-                 duration_s: float, speed_label: str, every_s: float = 10.0, rich_ok: Optional[bool] = None):
+                 duration_s: Optional[float], speed_label: str, every_s: float = 10.0,
+                 rich_ok: Optional[bool] = None, source_label: str = "", link_state=None):
         self.session, self.broker_url, self.device_id = session, broker_url, device_id
         self.duration_s, self.speed_label, self.every_s = duration_s, speed_label, every_s
+        self.source_label = source_label  # e.g. "serial /dev/ttyACM0"
+        self.link_state = link_state  # callable -> the live source's link state ("streaming", ...)
         self.state: Optional[StateEvent] = None
         self.pick: Optional[PickEvent] = None
         self.n_picks = 0
@@ -67,6 +72,9 @@ class LiveView:
         s = self.state
         if s is None:
             return "waiting for the first window..."
+        if self.duration_s is None:
+            return (f"t={s.window.t_end:6.1f} s live HR={s.window.hr_bpm:5.1f} bpm  "
+                    f"V={s.va.valence:+.2f} A={s.va.arousal:+.2f} [{s.status}]")
         truth = self._truth()
         t = f" truth V={truth[0]:+.2f} A={truth[1]:+.2f}" if truth else ""
         phase = self.session.phase_at(s.window.t_end) if self.session else ""
@@ -88,12 +96,20 @@ class LiveView:
             broker += f"  published {pub.stats.published}"
         table.add_row("broker", broker)
         table.add_row("topics", f"cardiotune/v1/{self.device_id}/#   (speed {self.speed_label})")
+        if self.source_label:
+            from rich.markup import escape
+
+            link = f"  link {self.link_state()}" if self.link_state is not None else ""
+            table.add_row("source", escape(self.source_label + link))  # a port path may hold '[' too
         if s is None:
             table.add_row("", "calibrating: waiting for the first HRV window...")
         else:
             w = s.window
             phase = self.session.phase_at(w.t_end) if self.session else ""
-            table.add_row("session", f"{w.t_end:6.1f} / {self.duration_s:.0f} s   {phase}")
+            if self.duration_s is None:
+                table.add_row("session", f"{w.t_end:6.1f} s live")
+            else:
+                table.add_row("session", f"{w.t_end:6.1f} / {self.duration_s:.0f} s   {phase}")
             table.add_row("heart", f"HR {w.hr_bpm:5.1f} bpm   RMSSD {w.rmssd_ms:5.1f} ms   "
                                    f"signal [{_STATUS_STYLE[w.quality]}]{w.quality}[/]")
             st = s.status
@@ -112,4 +128,5 @@ class LiveView:
                    else f"target V={p.target[0]:+.2f} A={p.target[1]:+.2f} ({policy})")
             table.add_row("why", f"{p.trigger}: nearest to {aim}, distance {p.distance:.2f}; runners-up {runners}")
             table.add_row("picks", str(self.n_picks))
-        return Panel(table, title="cardiotune demo", border_style="cyan")
+        title = "cardiotune demo" if self.duration_s is not None else "cardiotune live"
+        return Panel(table, title=title, border_style="cyan")

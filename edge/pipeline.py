@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
 from .ecg.frontend import EcgFrontEnd
-from .ecg.hrv import NOT_AVAILABLE, QUESTIONABLE, VALID, HrvWindow, HrvWindower
+from .ecg.hrv import NOT_AVAILABLE, QUESTIONABLE, VALID, HrvWindow, HrvWindower, RrFrontEnd
 from .estimator import OnnxVaEstimator, VaEstimate
 from .features import BaselineTracker, feature_vector
 from .recommender import NearestRecommender, Pick, TrackLike
 from .smoothing import SmoothedVa, VaSmoother
-from .sources.base import EcgChunk
+from .sources.base import EcgChunk, RrChunk
 
 __all__ = ["PipelineConfig", "StateEvent", "PickEvent", "Pipeline"]
 
@@ -76,9 +76,23 @@ class Pipeline:
         self.smoother = VaSmoother(q_per_s=config.q_per_s, stale_after_s=config.stale_after_s)
         self.recommender = NearestRecommender(tracks, config.min_dwell_s, config.hysteresis, config.no_repeat)
         self.n_beats = 0
+        self.rr_frontend: Optional[RrFrontEnd] = None  # created by the first push_rr
+        self._t0 = t0
 
     def push(self, chunk: EcgChunk) -> List[Event]:
         out = self.frontend.push(chunk.samples)
+        self.n_beats += len(out.beats)
+        events: List[Event] = []
+        for window in self.windower.push(out.beats, out.t_decided):
+            events.extend(self._on_window(window, chunk.received))
+        return events
+
+    def push_rr(self, chunk: RrChunk) -> List[Event]:
+        """RR intervals straight from a chest strap: the same windows, features, model and picks as
+        beats detected in ECG (the ECG front-end is skipped; windows get no ECG quality segments)."""
+        if self.rr_frontend is None:
+            self.rr_frontend = RrFrontEnd(self._t0)
+        out = self.rr_frontend.push(chunk.rr_s, chunk.t_beats)
         self.n_beats += len(out.beats)
         events: List[Event] = []
         for window in self.windower.push(out.beats, out.t_decided):

@@ -16,7 +16,7 @@ from typing import Callable, List, Optional
 from .mqtt.messages import pick_payload, state_payload
 from .mqtt.publisher import MqttPublisher, Outgoing
 from .pipeline import PickEvent, Pipeline, StateEvent
-from .sources.base import AudioChunk, EcgChunk, Gap
+from .sources.base import AudioChunk, EcgChunk, Gap, RrChunk
 from .tasks import cancel_and_wait
 from .timebase import wall_time
 
@@ -36,6 +36,8 @@ class RuntimeStats:
     dropped_chunks: int = 0
     gaps: int = 0
     audio_chunks: int = 0
+    rr_chunks: int = 0
+    rr_intervals: int = 0
     voice_estimates: int = 0
     state_log: List[StateEvent] = field(default_factory=list)
     pick_log: List[PickEvent] = field(default_factory=list)
@@ -124,14 +126,21 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                 if recorder is not None and record_audio:
                     recorder.on_audio(item)
                 continue
-            if not isinstance(item, EcgChunk):
-                raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk or Gap")
-            stats.chunks += 1
-            stats.samples += len(item.samples)
-            if recorder is not None:
-                recorder.on_chunk(item)
             t_push = time.monotonic()
-            events = pipeline.push(item)
+            if isinstance(item, RrChunk):
+                # RR intervals from a chest strap: the pipeline's RR path (same windows and model)
+                stats.rr_chunks += 1
+                stats.rr_intervals += len(item.rr_s)
+                events = pipeline.push_rr(item)
+            elif isinstance(item, EcgChunk):
+                stats.chunks += 1
+                stats.samples += len(item.samples)
+                if recorder is not None:
+                    recorder.on_chunk(item)
+                t_push = time.monotonic()
+                events = pipeline.push(item)
+            else:
+                raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk, RrChunk, AudioChunk or Gap")
             if metrics is not None:
                 metrics.observe("queue_wait", t_push - item.received)
                 metrics.observe("pipeline", time.monotonic() - t_push)

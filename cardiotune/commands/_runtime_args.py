@@ -19,7 +19,8 @@ def speed_arg(text: str):
 def add_override_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--broker", metavar="URL", help="mqtt://host:port of a broker (default: an embedded broker)")
     p.add_argument("--speed", type=speed_arg, metavar="N|max", help="replay speed: 1 = real time, N, or max")
-    p.add_argument("--duration", type=float, metavar="S", help="seconds of the session to play")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="seconds of the session to play (a live source: seconds to run)")
     p.add_argument("--device-id", metavar="ID", help="device id in the MQTT topic tree")
     p.add_argument("--summary", metavar="PATH", help="write the run summary (JSON) here")
     p.add_argument("--record", metavar="PATH", help="record ECG, states and picks to this XDF file")

@@ -7,8 +7,11 @@ from ._runtime_args import add_override_args, run_with
 def register(sub) -> None:
     p = sub.add_parser("run", help="run the device runtime from a TOML profile",
                        description="Run the runtime from a TOML profile; the profile is validated before "
-                                   "anything starts. Command-line options override the profile.")
-    p.add_argument("--config", required=True, metavar="PATH", help="TOML profile, e.g. configs/demo.toml")
+                                   "anything starts. Command-line options override the profile. A live source "
+                                   "(source.kind = \"serial\" or \"lsl\", see configs/serial.toml, configs/lsl.toml) "
+                                   "runs until Ctrl-C / SIGTERM or --duration seconds.")
+    p.add_argument("--config", required=True, metavar="PATH",
+                   help="TOML profile, e.g. configs/demo.toml or configs/serial.toml")
     add_override_args(p)
     p.set_defaults(func=_run)
 

@@ -9,10 +9,11 @@ Non-blocking throughout: a ``ContinuousResolver`` finds the stream, the inlet is
 with ``pull_chunk(timeout=0)``. Timestamps are LSL-time-corrected (``proc_clocksync``)
 and mapped onto the host monotonic clock. The outlet's backlog is flushed on the first
 connect; after a reconnect it is kept (what the restarted outlet sent while we were away). When the
-outlet goes away (lost, or silent for ``stall_s``) the inlet is dropped and the stream is
-resolved again - by its source_id once known, so a restarted outlet is picked up without
-restarting the runtime - and the missing stretch is yielded as a ``Gap`` with its
-duration. Tests must keep discovery on the machine: set ``LSLAPICFG`` (PLATFORM_NOTES).
+outlet goes away (lost, or silent for ``stall_s``; ``rr_stall_s`` for an RR stream, which
+sends one sample per beat) the inlet is dropped and the stream is resolved again - by its
+source_id once known, so a restarted outlet is picked up without restarting the runtime -
+and the missing stretch is yielded as a ``Gap`` with its duration. Tests must keep
+discovery on the machine: set ``LSLAPICFG`` (PLATFORM_NOTES).
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class LslSource:
         channel: int = 0,
         poll_s: float = 0.005,
         stall_s: float = 1.0,
+        rr_stall_s: float = 5.0,
         gap_factor: float = 2.5,
         queue_size: int = 512,
         max_buflen_s: int = 30,
@@ -103,6 +105,8 @@ class LslSource:
             gap_factor,
         )
         self.max_buflen_s = max_buflen_s
+        # an RR stream sends one sample per beat: a second without one (HR < 60) is not a stall
+        self.rr_stall_s = max(rr_stall_s, stall_s)
         self.status = LslStatus(since=time.monotonic())
         self.status_log: Deque[Tuple[float, str]] = deque(maxlen=1000)
         self._on_status = on_status
@@ -218,6 +222,7 @@ class LslSource:
         fs = info.nominal_srate()
         is_rr = info.type().upper() in RR_TYPES
         scale, rr_scale = _units(info, self.channel, is_rr)
+        stall_s = self.rr_stall_s if is_rr or fs <= 0 else self.stall_s
         last_rx = time.monotonic()
         while True:
             data, ts = inlet.pull_chunk(timeout=0.0, max_samples=4096)
@@ -233,7 +238,7 @@ class LslSource:
                     if is_rr or fs <= 0
                     else self._ecg(x * scale, t, fs, now)
                 )
-            elif now - last_rx > self.stall_s:
+            elif now - last_rx > stall_s:
                 self._set_state("stalled")
                 return  # re-resolve: a restarted outlet with the same source_id is found again
             await asyncio.sleep(self.poll_s)
