@@ -201,7 +201,7 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
             embedded = await stack.enter_async_context(EmbeddedBroker())
             host, port, tls = embedded.host, embedded.port, False
             broker = embedded.url
-            print(f"embedded MQTT broker on {broker} (watch: mosquitto_sub -p {port} -t 'cardiotune/#' -v)")
+            print(f"embedded MQTT broker on {broker} (watch: mosquitto_sub -p {port} -t 'cardiotune/#' -v)", flush=True)
         else:
             host, port, tls = parse_broker_url(broker)
         outbox = None
