@@ -11,29 +11,12 @@ from cardiotune.edge.fused_pipeline import FusedPipeline
 from cardiotune.edge.pipeline import PipelineConfig, StateEvent
 from cardiotune.edge.runtime import run_chain
 from cardiotune.edge.sources.base import RrChunk
+from item_source import ItemSource
 
 
 class Track:
     def __init__(self, i, v, a):
         self.id, self.title, self.valence, self.arousal, self.duration_s, self.uri = f"t{i}", f"T{i}", v, a, 30.0, ""
-
-
-class _Items:
-    def __init__(self, items):
-        self.items = items
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return None
-
-    def __aiter__(self):
-        return self._gen()
-
-    async def _gen(self):
-        for it in self.items:
-            yield it
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +25,7 @@ def events():
     rr = [RrChunk(np.array([0.8]), beats[i:i + 1], 0.0) for i in range(1, len(beats))]
     pipe = FusedPipeline(250.0, OnnxVaEstimator(), [Track(0, -0.5, -0.5), Track(1, 0.5, 0.5)],
                          PipelineConfig(window_s=8.0, calibration_s=10.0, min_dwell_s=0.0, no_repeat=0))
-    stats = asyncio.run(run_chain(_Items(rr), pipe, None, "x"))
+    stats = asyncio.run(run_chain(ItemSource(rr), pipe, None, "x"))
     return stats.state_log + stats.pick_log
 
 

@@ -11,6 +11,7 @@ from cardiotune.edge.pipeline import PipelineConfig, StateEvent
 from cardiotune.edge.runtime import run_chain
 from cardiotune.edge.sources.base import EcgChunk, RrChunk
 from cardiotune.edge.synthetic.ecg import Phase, synthesize_session
+from item_source import ItemSource
 
 from cardiotune.errors import DataError
 
@@ -24,26 +25,6 @@ TRACKS = [Track(i, v, a) for i, (v, a) in enumerate([(-0.5, -0.5), (0.5, 0.5), (
 CFG = PipelineConfig(calibration_s=60.0)
 
 
-class _Items:
-    """An in-memory source of prepared items."""
-
-    def __init__(self, items):
-        self.items = items
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc):
-        return None
-
-    def __aiter__(self):
-        return self._gen()
-
-    async def _gen(self):
-        for it in self.items:
-            yield it
-
-
 @pytest.fixture(scope="module")
 def session():
     return synthesize_session((Phase("rest", 100.0, 0.2, -0.6), Phase("stress", 100.0, -0.5, 0.7)), fs=250.0, seed=2)
@@ -51,7 +32,7 @@ def session():
 
 def _states(items, fs=250.0):
     pipe = FusedPipeline(fs, OnnxVaEstimator(), TRACKS, CFG)
-    stats = asyncio.run(run_chain(_Items(items), pipe, None, "x"))
+    stats = asyncio.run(run_chain(ItemSource(items), pipe, None, "x"))
     return {round(e.window.t_end, 3): e for e in stats.state_log if isinstance(e, StateEvent)}, stats
 
 
