@@ -96,9 +96,9 @@ class QualityTracker:
         self.fs, self.t0 = float(fs), float(t0)
         self.seg = max(int(round(segment_s * fs)), 1)
         self.flat_range = flat_range
-        self._x: List[np.ndarray] = []
-        self._b: List[np.ndarray] = []
-        self._pending = 0
+        self._xb = np.empty(self.seg)  # the pending part of the current second
+        self._bb = np.zeros(self.seg, bool)
+        self._k = 0  # samples pending (< seg)
         self._done = 0  # segments completed
         self._zeros = np.zeros(0, bool)
 
@@ -108,23 +108,27 @@ class QualityTracker:
         return self._zeros[:n]
 
     def push(self, x: np.ndarray, bad: Optional[np.ndarray]) -> List[QualitySegment]:
-        if x.size == 0:
+        n = x.size
+        if n == 0:
             return []
-        self._x.append(x)
-        self._b.append(bad if bad is not None else self._no_bad(x.size))
-        self._pending += x.size
-        if self._pending < self.seg:
+        k = self._k
+        if k + n < self.seg:  # the second is not complete: only buffered (copies, no lists)
+            self._xb[k : k + n] = x
+            self._bb[k : k + n] = False if bad is None else bad
+            self._k = k + n
             return []
-        xs, bs = np.concatenate(self._x), np.concatenate(self._b)
-        k = xs.size // self.seg
+        xs = np.concatenate((self._xb[:k], x))
+        bs = np.concatenate((self._bb[:k], self._no_bad(n) if bad is None else bad))
+        m = xs.size // self.seg
         out = []
-        for i in range(k):
+        for i in range(m):
             sl = slice(i * self.seg, (i + 1) * self.seg)
             label, reason, miss, clip, kurt = segment_quality(xs[sl], bs[sl], self.flat_range)
             t = self.t0 + (self._done * self.seg) / self.fs
             out.append(QualitySegment(t, t + self.seg / self.fs, label, reason, miss, clip, kurt))
             self._done += 1
-        rest = k * self.seg
-        self._x, self._b = [xs[rest:]], [bs[rest:]]
-        self._pending = xs.size - rest
+        rest = m * self.seg
+        self._k = xs.size - rest
+        self._xb[: self._k] = xs[rest:]
+        self._bb[: self._k] = bs[rest:]
         return out
