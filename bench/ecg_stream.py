@@ -2,8 +2,10 @@
 against NeuroKit2 and sleepecg (whole signal at once) on the same signal, same process.
 
     python bench/ecg_stream.py [--fs 250] [--hours 1] [--json out.json]
+    python bench/ecg_stream.py --record $CARDIOTUNE_DATA/ecg/mitdb/119   # a real record
 
-Needs the ``bench`` extra for the reference detectors (skipped with a note if missing).
+Needs the ``bench`` extra for the reference detectors (skipped with a note if missing);
+``--record`` reads a WFDB record (first channel, whole record) with ``wfdb`` (dev extra).
 Process time on one core, median of ``--repeat`` runs; numbers are printed and written
 to JSON, nothing is asserted.
 """
@@ -38,17 +40,37 @@ def stream(x, fs, chunk, hrv=False):
             w.push(out.beats, out.t_decided, out.quality)
 
 
+def load_signal(a):
+    """(samples, fs, hours, description) of the synthetic session or of ``--record``."""
+    if a.record:
+        import wfdb
+
+        rec = wfdb.rdrecord(a.record, channels=[0])
+        x = rec.p_signal[:, 0].astype(np.float64)
+        return x, float(rec.fs), x.size / rec.fs / 3600.0, f"record {a.record}"
+    phases = (Phase("rest", a.hours * 1800, 0.2, -0.5), Phase("stress", a.hours * 1800, -0.4, 0.6))
+    s = synthesize_session(phases, fs=a.fs, seed=7)
+    return s.ecg_mv.astype(np.float64), s.fs, a.hours, "synthetic ECG"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fs", type=float, default=250.0)
     ap.add_argument("--hours", type=float, default=1.0)
+    ap.add_argument("--record", default=None, help="WFDB record path (e.g. .../mitdb/119)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
-    phases = (Phase("rest", a.hours * 1800, 0.2, -0.5), Phase("stress", a.hours * 1800, -0.4, 0.6))
-    s = synthesize_session(phases, fs=a.fs, seed=7)
-    x, fs, hours = s.ecg_mv.astype(np.float64), s.fs, a.hours
-    res = {"fs": fs, "ecg_hours": hours, "s_per_ecg_hour": {}}
+    x, fs, hours, what = load_signal(a)
+    fe = EcgFrontEnd(fs)
+    res = {
+        "signal": what,
+        "fs": fs,
+        "ecg_hours": hours,
+        "decision_delay_s": fe.decision_delay_s,
+        "block_samples": fe.block,
+        "s_per_ecg_hour": {},
+    }
     r = res["s_per_ecg_hour"]
     r["cardiotune batch (detect_beats)"] = cpu(lambda: detect_beats(x, fs), a.repeat) / hours
     for ms in (10, 40, 100, 1000):
@@ -81,7 +103,11 @@ def main():
         res["note_sleepecg"] = "not installed: pip install 'cardiotune[bench]'"
     nk_s = r.get("neurokit2 ecg_clean+ecg_peaks (whole)")
     sl_s = r.get("sleepecg detect_heartbeats (whole)")
-    print(f"{hours:g} h of synthetic ECG at {fs:g} Hz")
+    print(f"{hours:.3g} h of {what} at {fs:g} Hz")
+    print(
+        f"decision delay {1000 * fe.decision_delay_s:.0f} ms (R apex -> reporting push, "
+        f"block of {fe.block} samples included; a chunk adds its own length)"
+    )
     print(f"process time per ECG-hour, median of {a.repeat}")
     for k, v in r.items():
         ratios = ""

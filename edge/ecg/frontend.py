@@ -66,6 +66,24 @@ class FrontEndOutput:
     gaps: list = field(default_factory=list)  # (t_start, t_end) of missing data filled as invalid
 
 
+_new = object.__new__
+
+
+def _output(beats, t_decided, n_samples, invalid, quality, gaps) -> FrontEndOutput:
+    """``FrontEndOutput(...)`` without the frozen dataclass's per-field ``object.__setattr__``
+    (a third of a small push's bookkeeping); same fields, same object."""
+    out = _new(FrontEndOutput)
+    out.__dict__.update(
+        beats=beats,
+        t_decided=t_decided,
+        n_samples=n_samples,
+        invalid_samples=invalid,
+        quality=quality,
+        gaps=gaps,
+    )
+    return out
+
+
 def as_samples(samples, what: str = "samples") -> np.ndarray:
     """Validate a chunk: 1-D (or one column) of real numbers -> float64 array."""
     try:
@@ -138,6 +156,8 @@ class EcgFrontEnd:
         self._n_pend = 0
         self._pend_bad = False  # a pending sample is NaN/inf (lead-off is stored as NaN)
         self._total = 0  # samples pushed (processed + pending)
+        self._next_proc = self._block  # process once the pushed count reaches this block end...
+        self._wake = 0  # ...and this: before it no decision can yield a beat (refractory)
         self._outbox: List[Beat] = []  # beats/quality of a flush, reported by the next push
         self._outbox_q: list = []
         cap = int(8 * fs)
@@ -226,11 +246,10 @@ class EcgFrontEnd:
                 if not fin.all():
                     n_bad = n - int(np.count_nonzero(fin))
             self._pend_bad = self._pend_bad or n_bad > 0
-            self._total += n
-            blk = self._block
-            if self._n_pend == 0 and n >= blk:
-                self._n_pend = 0
-                beats, quality = self._process(x)  # a big push: no copy
+            self._total = total = self._total + n
+            due = total >= self._next_proc and total >= self._wake
+            if due and self._n_pend == 0:
+                beats, quality = self._process(x)  # nothing pending: no copy
             else:
                 k = self._n_pend
                 if k + n > self._pend.size:
@@ -239,19 +258,17 @@ class EcgFrontEnd:
                     self._pend = grown
                 self._pend[k : k + n] = x
                 self._n_pend = k + n
-                if self._total // blk == (self._total - k - n) // blk:
-                    beats, quality = [], []  # no block boundary crossed: only buffered
-                else:
+                if due:
                     self._n_pend = 0
                     beats, quality = self._process(self._pend[: k + n])  # no stage keeps it
+                else:
+                    beats, quality = [], []  # only buffered: no beat could be decided yet
         else:
             beats, quality = [], []
         if self._outbox or self._outbox_q:
             beats, quality = self._outbox + beats, self._outbox_q + quality
             self._outbox, self._outbox_q = [], []
-        return FrontEndOutput(
-            beats, self.t0 + self._dec / self.fs, self._total, n_bad, quality, []
-        )
+        return _output(beats, self.t0 + self._dec / self.fs, self._total, n_bad, quality, [])
 
     def flush(self):
         """Process every pending sample now; returns (beats, quality segments)."""
@@ -276,6 +293,11 @@ class EcgFrontEnd:
         quality = self._quality.push(x, bad) if self._quality is not None else []
         beats = self._decide()
         self._update_t_decided()
+        self._next_proc = (self._n // self._block + 1) * self._block
+        # a candidate within REFRACTORY_S of the last beat is ignored without touching any
+        # state, so nothing can be decided before the first one after it is decidable:
+        # processing is deferred to then (same results, no beat reported later)
+        self._wake = 0 if self._learning else self._last_beat + self._refr + self._nf + 1
         return beats, quality
 
     MAX_FILL_S = 60.0  # longer gaps re-anchor the clock instead of filling samples
@@ -336,6 +358,7 @@ class EcgFrontEnd:
         b, q = self.flush()  # pending samples are decided with the old thresholds
         self._outbox += b
         self._outbox_q += q
+        self._wake = 0
         self._learn_until = self._n + int(self.LEARN_S * self.fs)
         self._learning = True
         self._rr.clear()
@@ -430,14 +453,19 @@ class EcgFrontEnd:
             self._learning = False
             lo = self._next
         # streaming-sized range: a candidate must top the window shared by every position of
-        # the range, so if nothing in the range reaches that window's maximum there is none
-        # (two reductions on the raw buffer instead of the local-maximum search)
+        # the range (which contains the range), so if the window's first maximum lies outside
+        # the range and nothing in the range ties with it there is none - one argmax instead
+        # of the local-maximum search
         env = self._env._data
         j0, j1 = lo - self._env.start, hi - self._env.start
-        if (
-            1 <= j0 < j1 <= j0 + nf
-            and _max(env[j0:j1]) < _max(env[max(j1 - 1 - nb, 0) : j0 + nf + 1])
-        ):
+        a = j1 - 1 - nb
+        if 1 <= j0 < j1 <= j0 + nf and 0 <= a <= j0:
+            w = env[a : j0 + nf + 1]
+            p = a + int(w.argmax())
+            skip = p >= j1 or (p < j0 and _max(env[j0:j1]) < w[p - a])
+        else:
+            skip = False
+        if skip:
             self._next = hi
             keep = min(hi, self._learn_until - self._learn_n) - self._keep_margin
             if (self._bad_runs and self._bad_runs[0][1] < keep) or (

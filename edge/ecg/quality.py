@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 VALID, QUESTIONABLE, NOT_AVAILABLE = "valid", "questionable", "not-available"
+_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 RANK = {VALID: 0, QUESTIONABLE: 1, NOT_AVAILABLE: 2}
 
 
@@ -49,9 +50,12 @@ def segment_quality(
     x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005
 ) -> Tuple[str, str, float, float, float]:
     """(label, reason, missing fraction, clipped fraction, kurtosis) of one segment."""
+    # ufunc reductions instead of ndarray.mean/min/max: the same sums and divisions (same
+    # values), without numpy's Python-level wrappers - this runs once per second of stream
     n = x.size
-    missing = float(bad.mean()) if n else 1.0
-    good = x[~bad]
+    n_bad = int(np.count_nonzero(bad)) if n else 0
+    missing = n_bad / n if n else 1.0
+    good = x[~bad] if n_bad else x
     if missing > 0.5 or good.size < 8:
         return (
             NOT_AVAILABLE,
@@ -60,15 +64,16 @@ def segment_quality(
             0.0,
             float("nan"),
         )
-    lo, hi = float(good.min()), float(good.max())
+    lo, hi = float(_min(good)), float(_max(good))
     if hi - lo < flat_range:
         return NOT_AVAILABLE, f"flat line (range {hi - lo:.3g})", missing, 0.0, float("nan")
     pinned = (good == hi) | (good == lo)
     runs = pinned[1:] & pinned[:-1]  # pinned in consecutive samples: saturation, not a peak
-    clipped = float(runs.sum()) / good.size
-    c = good - good.mean()
-    v = float(np.mean(c * c))
-    kurt = float(np.mean(c**4) / (v * v)) if v > 0 else float("nan")
+    m = good.size
+    clipped = float(np.count_nonzero(runs)) / m
+    c = good - _sum(good) / m
+    v = float(_sum(c * c) / m)
+    kurt = float((_sum(c**4) / m) / (v * v)) if v > 0 else float("nan")
     if clipped > 0.3:
         return (
             NOT_AVAILABLE,
