@@ -68,13 +68,48 @@ class HrvWindow:
     n_corrected: int = 0  # intervals the RR cleaning corrected
 
 
+# Exact stand-ins for np.mean / np.std(ddof=1) / np.median / np.diff on 1-D float arrays:
+# the same ufunc sums and divisions in the same order (so the same values), without numpy's
+# Python-level wrappers, which cost more than the arithmetic on a window's ~30 intervals.
+_sum = np.add.reduce
+_SQRT_HALF = float(np.sqrt(0.5))
+
+
+def _mean(a: np.ndarray) -> float:
+    return float(_sum(a) / a.size)
+
+
+def _frac(mask: np.ndarray) -> float:
+    """np.mean of a boolean array."""
+    return np.count_nonzero(mask) / mask.size
+
+
+def _std1(a: np.ndarray) -> float:
+    c = a - _sum(a) / a.size
+    np.multiply(c, c, out=c)
+    return math.sqrt(_sum(c) / (a.size - 1))
+
+
+def _median(a: np.ndarray) -> float:
+    s = np.sort(a)
+    n = s.size
+    if n == 0 or s[-1] != s[-1]:  # empty, or NaN sorted last: np.median gives NaN
+        return math.nan
+    h = n // 2
+    return float(s[h]) if n % 2 else float((s[h - 1] + s[h]) / 2)
+
+
+def _diff(a: np.ndarray) -> np.ndarray:
+    return a[1:] - a[:-1]
+
+
 def hrv_from_rr(rr_s: np.ndarray):
     """HR (bpm), RMSSD (ms), SDNN (ms) of clean RR intervals in seconds."""
     if rr_s.size < 2:
         return math.nan, math.nan, math.nan
-    hr = 60.0 / float(np.mean(rr_s))
-    rmssd = 1000.0 * float(np.sqrt(np.mean(np.diff(rr_s) ** 2)))
-    sdnn = 1000.0 * float(np.std(rr_s, ddof=1))
+    hr = 60.0 / _mean(rr_s)
+    rmssd = 1000.0 * math.sqrt(_mean(_diff(rr_s) ** 2))
+    sdnn = 1000.0 * _std1(rr_s)
     return hr, rmssd, sdnn
 
 
@@ -99,8 +134,8 @@ def hrv_features(
             why[k] = f"{n} RR intervals"
         return feats, why
     hr, rmssd, sdnn = hrv_from_rr(rr_s)
-    d = np.diff(rr_s)
-    sd1 = 1000.0 * float(np.sqrt(0.5) * np.std(d, ddof=1)) if d.size > 1 else math.nan
+    d = _diff(rr_s)
+    sd1 = 1000.0 * float(_SQRT_HALF * _std1(d)) if d.size > 1 else math.nan
     sd2 = math.sqrt(max(2 * sdnn**2 - sd1**2, 0.0)) if not math.isnan(sd1) else math.nan
     feats.update(
         hr_bpm=hr,
@@ -108,7 +143,7 @@ def hrv_features(
         rmssd_ms=rmssd,
         sd1_ms=sd1,
         sd2_ms=sd2,
-        pnn50=float(np.mean(np.abs(d) > 0.05)) if d.size else math.nan,
+        pnn50=_frac(np.abs(d) > 0.05) if d.size else math.nan,
     )
     if math.isnan(sd1):
         why["sd1_ms"] = why["sd2_ms"] = "fewer than 3 RR intervals"
@@ -211,19 +246,19 @@ class HrvWindower:
         unusable = sum(min(s.t_end, t_end) - max(s.t_start, t_start) for s in bad) / self.window_s
         if unusable > self.max_unusable_frac:
             return na(f"signal unusable {unusable:.0%} of the window ({bad[0].reason})")
-        rr = np.diff(t)
+        rr = _diff(t)
         ok = (rr >= RR_MIN_S) & (rr <= RR_MAX_S)
         if t.size < self.min_beats or ok.sum() < self.min_beats - 1:
             return na(f"only {t.size} beats in {self.window_s:g} s")
         cleaned = clean_rr(rr[ok])
         feats, why = hrv_features(cleaned.rr_s, self.window_s)
         corrected = cleaned.n_corrected / max(cleaned.rr_s.size, 1)
-        med = float(np.median(cleaned.rr_s))
+        med = _median(cleaned.rr_s)
         # what cleaning could not explain: intervals still > 30 % off the window median
-        erratic = float(np.mean(np.abs(cleaned.rr_s - med) > 0.3 * med))
+        erratic = _frac(np.abs(cleaned.rr_s - med) > 0.3 * med)
         bad_frac = 1.0 - ok.sum() / rr.size + corrected + erratic
         gap = (t[0] - t_start) + (t_end - t[-1])
-        expected = self.window_s / float(np.median(rr))
+        expected = self.window_s / _median(rr)
         reasons = []
         if bad_frac > 0.2:
             reasons.append(f"{bad_frac:.0%} intervals artefact, corrected or erratic")
