@@ -113,11 +113,25 @@ def hrv_from_rr(rr_s: np.ndarray):
     return hr, rmssd, sdnn
 
 
+_GRIDS: Dict[tuple, tuple] = {}
+
+
+def _grid(band, df: float):
+    """(f, 2 pi f) of a band, built once (read-only)."""
+    key = (band[0], band[1], df)
+    if key not in _GRIDS:
+        f = np.arange(band[0], band[1] + 1e-9, df)
+        w = 2 * np.pi * f
+        f.flags.writeable = w.flags.writeable = False
+        _GRIDS[key] = (f, w)
+    return _GRIDS[key]
+
+
 def _band_power(t: np.ndarray, rr_ms: np.ndarray, band, df: float = 0.005) -> float:
-    f = np.arange(band[0], band[1] + 1e-9, df)
-    y = rr_ms - rr_ms.mean()
+    f, w = _grid(band, df)
+    y = rr_ms - _sum(rr_ms) / rr_ms.size
     # normalised Lomb-Scargle -> power spectral density in ms^2/Hz (one-sided)
-    p = lombscargle(t, y, 2 * np.pi * f) * 2.0 / t.size
+    p = lombscargle(t, y, w) * 2.0 / t.size
     span = t[-1] - t[0]
     return float(trapezoid(p, f) * span) if span > 0 else math.nan
 

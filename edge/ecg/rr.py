@@ -68,6 +68,10 @@ def _qd_threshold(v: np.ndarray, half: int = 45) -> np.ndarray:
     n = a.size
     out = np.empty(n)
     full = 2 * half + 1
+    if n <= half + 1:  # every window is the whole series (a typical HRV window): one value
+        q1, q3 = _quartiles(sorted(a.tolist()))
+        out.fill(ALPHA * (q3 - q1) / 2.0)
+        return np.maximum(out, MIN_TH_S)
     if n >= full:
         # every full window at once (the hot path of the runtime: one call per HRV hop); same
         # percentile algorithm per row, so the result equals the per-window loop exactly
@@ -114,6 +118,7 @@ def clean_rr(rr_s) -> RrCleaning:
     # the rule loop on Python floats: the same IEEE arithmetic as numpy scalars, ~10x cheaper
     rr, med, mrr, drr = rr.tolist(), med.tolist(), mrr.tolist(), drr.tolist()
     th1, th2 = th1.tolist(), th2.tolist()
+    sg = [_sign(v) for v in drr]
     out: List[float] = []
     flags: List[str] = []
     i = 0
@@ -130,7 +135,7 @@ def clean_rr(rr_s) -> RrCleaning:
             flags += ["M", "M"]
             i += 1
             continue
-        pair = i + 1 < n and _sign(drr[i]) != _sign(drr[i + 1])
+        pair = i + 1 < n and sg[i] != sg[i + 1]
         if (
             pair
             and abs(drr[i]) > th1[i]
