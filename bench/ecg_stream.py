@@ -68,7 +68,6 @@ def main():
         "fs": fs,
         "ecg_hours": hours,
         "decision_delay_s": fe.decision_delay_s,
-        "block_samples": fe.block,
         "s_per_ecg_hour": {},
     }
     r = res["s_per_ecg_hour"]
@@ -105,8 +104,8 @@ def main():
     sl_s = r.get("sleepecg detect_heartbeats (whole)")
     print(f"{hours:.3g} h of {what} at {fs:g} Hz")
     print(
-        f"decision delay {1000 * fe.decision_delay_s:.0f} ms (R apex -> reporting push, "
-        f"block of {fe.block} samples included; a chunk adds its own length)"
+        f"decision delay {1000 * fe.decision_delay_s:.0f} ms "
+        "(R apex -> reporting push; a chunk adds its own length)"
     )
     print(f"process time per ECG-hour, median of {a.repeat}")
     for k, v in r.items():
