@@ -47,6 +47,7 @@ __all__ = ["Beat", "FrontEndOutput", "EcgFrontEnd", "detect_beats", "as_samples"
 
 _F64 = np.dtype(np.float64)
 _max = np.maximum.reduce
+_all = np.logical_and.reduce
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ class EcgFrontEnd:
                 bad = np.ones(n, dtype=bool)
             else:
                 fin = np.isfinite(x)
-                if not fin.all():
+                if not _all(fin):
                     bad = ~fin
                     n_bad = n - int(np.count_nonzero(fin))
             self._pend_bad = self._pend_bad or n_bad > 0
