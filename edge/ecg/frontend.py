@@ -465,20 +465,31 @@ class EcgFrontEnd:
             self._learn()
             self._learning = False
             lo = self._next
-        # streaming-sized range: a candidate must top the window shared by every position of
-        # the range (which contains the range), so if the window's first maximum lies outside
-        # the range and nothing in the range ties with it there is none - one argmax instead
-        # of the local-maximum search
+        # streaming-sized range, cut into pieces of at most min(nb, nf) + 1 samples: every
+        # position's neighbourhood contains its whole piece, so only a piece's maximum (and
+        # any tie with it) can be a candidate - one reduction per piece, then the exact test
+        # on those few, instead of the local-maximum search over the whole range
         env = self._env._data
-        j0, j1 = lo - self._env.start, hi - self._env.start
-        a = j1 - 1 - nb
-        if 1 <= j0 < j1 <= j0 + nf and 0 <= a <= j0:
-            w = env[a : j0 + nf + 1]
-            p = a + int(w.argmax())
-            skip = p >= j1 or (p < j0 and _max(env[j0:j1]) < w[p - a])
-        else:
-            skip = False
-        if skip:
+        st = self._env.start
+        j0, j1 = lo - st, hi - st
+        step = min(nb, nf) + 1
+        if j0 >= 1 and j1 - j0 <= 8 * step:
+            for p0 in range(j0, j1, step):
+                piece = env[p0 : min(p0 + step, j1)]
+                top = _max(piece)
+                if top <= 0:
+                    continue
+                for q in np.flatnonzero(piece == top).tolist():
+                    c = p0 + q
+                    v = env[c]
+                    if (
+                        v > env[c - 1]
+                        and v >= env[c + 1]
+                        and v >= _max(env[max(c - nb, 0) : c + nf + 1])
+                    ):
+                        beat = self._consider(c + st)
+                        if beat is not None:
+                            beats.append(beat)
             self._next = hi
             keep = min(hi, self._learn_until - self._learn_n) - self._keep_margin
             if (self._bad_runs and self._bad_runs[0][1] < keep) or (
