@@ -112,7 +112,9 @@ def clean_rr(rr_s) -> RrCleaning:
         return RrCleaning(rr.copy(), ["N"] * rr.size, 0)
     med = _median11(rr)
     mrr = rr - med
-    drr = np.diff(rr, prepend=rr[0])
+    drr = np.empty_like(rr)  # np.diff(rr, prepend=rr[0]) without its concatenate
+    drr[0] = rr[0] - rr[0]
+    np.subtract(rr[1:], rr[:-1], out=drr[1:])
     th1 = _qd_threshold(drr)
     th2 = _qd_threshold(mrr)
     # the rule loop on Python floats: the same IEEE arithmetic as numpy scalars, ~10x cheaper
