@@ -476,10 +476,12 @@ class EcgFrontEnd:
         if j0 >= 1 and j1 - j0 <= 8 * step:
             for p0 in range(j0, j1, step):
                 piece = env[p0 : min(p0 + step, j1)]
-                top = _max(piece)
+                q0 = int(piece.argmax())  # first maximum; a tie later on is checked too
+                top = piece[q0]
                 if top <= 0:
                     continue
-                for q in np.flatnonzero(piece == top).tolist():
+                last = piece.size - 1 - int(piece[::-1].argmax())
+                for q in [q0] if last == q0 else np.flatnonzero(piece == top).tolist():
                     c = p0 + q
                     v = env[c]
                     if (
