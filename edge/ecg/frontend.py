@@ -26,7 +26,7 @@ processing step the earliest sample count at which any candidate could become a 
 known exactly from the envelope seen so far (a candidate must top everything already
 buffered in its neighbourhood, and must lie past the refractory period of the last
 beat); the stages run again only then, on everything pending. Beats are therefore
-reported in the same push as with per-push processing (same delay), with ~5x fewer
+reported in the same push as with per-push processing (same delay), with ~4x fewer
 processing steps at 40 ms chunks.
 """
 
