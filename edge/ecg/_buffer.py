@@ -33,6 +33,16 @@ class StreamBuffer:
         self._data[self._len : self._len + n] = x
         self._len += n
 
+    def extend(self, n: int) -> np.ndarray:
+        """Grow by ``n`` samples and return their (writable) slot, to be filled in place."""
+        L = self._len
+        if L + n > self._data.size:
+            grown = np.zeros(max(2 * self._data.size, L + n), dtype=self._data.dtype)
+            grown[:L] = self._data[:L]
+            self._data = grown
+        self._len = L + n
+        return self._data[L : L + n]
+
     def view(self, lo: int, hi: int) -> np.ndarray:
         """Samples with absolute indices ``[lo, hi)`` (clipped to what is held)."""
         a = max(lo - self.start, 0)

@@ -83,6 +83,19 @@ class SosFilter:
         self.zi = zi[None, :, :]
         return y
 
+    def into(self, x: np.ndarray, out: np.ndarray) -> None:
+        """Filter ``x`` into ``out`` (same size, C-contiguous): no temporary arrays."""
+        if x.size == 0:
+            return
+        if self.zi is None:
+            self.zi = np.ascontiguousarray((self._zi0 * x[0])[None, :, :])
+        out[:] = x
+        if _sosfilt_kernel is not None:
+            _sosfilt_kernel(self.sos, out.reshape(1, -1), self.zi)
+        else:
+            out[:], zi = sosfilt(self.sos, x, zi=self.zi[0])
+            self.zi = zi[None, :, :]
+
     def reset(self) -> None:
         self.zi = None
 
@@ -117,51 +130,71 @@ class MovingAverage:
 
     O(1) per sample and bit-identical whatever the chunking: running sums restart at
     absolute block boundaries (every ``block`` samples) and are accumulated strictly
-    sequentially (``np.cumsum``), so every output is the same floating-point expression
-    of the same inputs; restarting bounds the cancellation error of ``C[n] - C[n-w]``.
+    sequentially (``np.add.accumulate`` continuing from the previous running sum), so
+    every output is the same floating-point expression of the same inputs; restarting
+    bounds the cancellation error of ``C[n] - C[n-w]``. The running sums of the current
+    block live in one preallocated array, so a small chunk costs four numpy calls.
     """
 
     def __init__(self, n: int, block: int = 8192):
         self.n = int(n)
         self.block = max(int(block), self.n)
-        self._i = 0  # absolute index of the next sample
-        self._carry = 0.0  # running sum up to the previous sample (same block)
+        self._cs = np.zeros(self.block)  # running sums of the current block, [0, _len)
+        self._len = 0  # samples of the current block seen (= offset in the block)
         self._final_prev = 0.0  # last running sum of the previous block
-        self._hist = np.zeros(self.n)  # running sums at absolute indices [i - n, i)
+        self._prev_tail = np.zeros(self.n)  # its last n running sums (zeros before the start)
         self._scale = 1.0 / self.n
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Moving *sums* scaled by 1/n (the mean), one per input sample."""
         x = np.asarray(x, dtype=np.float64)
-        n, acc = self.n, np.add.accumulate
-        out = np.empty(x.size)
+        m, n, L, cs = x.size, self.n, self._len, self._cs
+        if n <= L and L + m <= self.block:  # common case: inside one block, no look-back
+            cs[L : L + m] = x
+            np.add.accumulate(cs[L - 1 : L + m], out=cs[L - 1 : L + m])
+            out = cs[L : L + m] - cs[L - n : L + m - n]
+            self._len = L + m
+            out *= self._scale
+            return out
+        return self._general(x, np.empty(m))
+
+    def mean_of_squares(self, y: np.ndarray, out: np.ndarray) -> None:
+        """``out[:] = self(y * y)``, written in place (the envelope of a streaming detector)."""
+        m, n, L, cs = y.size, self.n, self._len, self._cs
+        if n <= L and L + m <= self.block:
+            seg = cs[L - 1 : L + m]
+            np.multiply(y, y, out=seg[1:])
+            np.add.accumulate(seg, out=seg)
+            np.subtract(seg[1:], cs[L - n : L + m - n], out=out)
+            out *= self._scale
+            self._len = L + m
+        else:
+            self._general(y * y, out)
+
+    def _general(self, x: np.ndarray, out: np.ndarray) -> np.ndarray:
+        m, n, cs = x.size, self.n, self._cs
         pos = 0
-        while pos < x.size:
-            k, off = divmod(self._i, self.block)
-            take = min(x.size - pos, self.block - off)
+        while pos < m:
+            if self._len == self.block:  # block done: its tail feeds the next block's start
+                self._prev_tail = cs[self.block - n :].copy()
+                self._final_prev = float(cs[-1])
+                self._len = 0
+            L = self._len
+            take = min(m - pos, self.block - L)
             part = x[pos : pos + take]
-            if off == 0:
-                c = acc(part)
+            if L == 0:
+                np.add.accumulate(part, out=cs[:take])
             else:
-                w = np.empty(take + 1)
-                w[0] = self._carry
-                w[1:] = part
-                c = acc(w)[1:]
-            hist = self._hist
-            # running sums at j - n
-            cm = hist[:take] if take <= n else np.concatenate((hist, c[: take - n]))
-            # outputs j < t subtract a running sum of the previous block (or before the start)
-            t = min(max(k * self.block - self._i + n, 0), take)
+                cs[L : L + take] = part
+                np.add.accumulate(cs[L - 1 : L + take], out=cs[L - 1 : L + take])
+            c = cs[L : L + take]
             o = out[pos : pos + take]
+            t = min(max(n - L, 0), take)  # outputs whose j - n lies in the previous block
             if t:
-                np.subtract(self._final_prev, cm[:t], out=o[:t])
+                np.subtract(self._final_prev, self._prev_tail[L : L + t], out=o[:t])
                 o[:t] += c[:t]
-            np.subtract(c[t:], cm[t:], out=o[t:])
-            self._hist = c[-n:] if take >= n else np.concatenate((hist[take:], c))
-            self._carry = float(c[-1])
-            if off + take == self.block:
-                self._final_prev = self._carry
-            self._i += take
+            np.subtract(c[t:], cs[L + t - n : L + take - n], out=o[t:])
+            self._len = L + take
             pos += take
         out *= self._scale
         return out

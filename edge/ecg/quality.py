@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 VALID, QUESTIONABLE, NOT_AVAILABLE = "valid", "questionable", "not-available"
+_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
 RANK = {VALID: 0, QUESTIONABLE: 1, NOT_AVAILABLE: 2}
 
 
@@ -49,9 +50,12 @@ def segment_quality(
     x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005
 ) -> Tuple[str, str, float, float, float]:
     """(label, reason, missing fraction, clipped fraction, kurtosis) of one segment."""
+    # ufunc reductions instead of ndarray.mean/min/max: the same sums and divisions (same
+    # values), without numpy's Python-level wrappers - this runs once per second of stream
     n = x.size
-    missing = float(bad.mean()) if n else 1.0
-    good = x[~bad]
+    n_bad = int(np.count_nonzero(bad)) if n else 0
+    missing = n_bad / n if n else 1.0
+    good = x[~bad] if n_bad else x
     if missing > 0.5 or good.size < 8:
         return (
             NOT_AVAILABLE,
@@ -60,15 +64,16 @@ def segment_quality(
             0.0,
             float("nan"),
         )
-    lo, hi = float(good.min()), float(good.max())
+    lo, hi = float(_min(good)), float(_max(good))
     if hi - lo < flat_range:
         return NOT_AVAILABLE, f"flat line (range {hi - lo:.3g})", missing, 0.0, float("nan")
     pinned = (good == hi) | (good == lo)
     runs = pinned[1:] & pinned[:-1]  # pinned in consecutive samples: saturation, not a peak
-    clipped = float(runs.sum()) / good.size
-    c = good - good.mean()
-    v = float(np.mean(c * c))
-    kurt = float(np.mean(c**4) / (v * v)) if v > 0 else float("nan")
+    m = good.size
+    clipped = float(np.count_nonzero(runs)) / m
+    c = good - _sum(good) / m
+    v = float(_sum(c * c) / m)
+    kurt = float((_sum(c**4) / m) / (v * v)) if v > 0 else float("nan")
     if clipped > 0.3:
         return (
             NOT_AVAILABLE,
@@ -96,9 +101,9 @@ class QualityTracker:
         self.fs, self.t0 = float(fs), float(t0)
         self.seg = max(int(round(segment_s * fs)), 1)
         self.flat_range = flat_range
-        self._x: List[np.ndarray] = []
-        self._b: List[np.ndarray] = []
-        self._pending = 0
+        self._xb = np.empty(self.seg)  # the pending part of the current second
+        self._bb = np.zeros(self.seg, bool)
+        self._k = 0  # samples pending (< seg)
         self._done = 0  # segments completed
         self._zeros = np.zeros(0, bool)
 
@@ -108,23 +113,27 @@ class QualityTracker:
         return self._zeros[:n]
 
     def push(self, x: np.ndarray, bad: Optional[np.ndarray]) -> List[QualitySegment]:
-        if x.size == 0:
+        n = x.size
+        if n == 0:
             return []
-        self._x.append(x)
-        self._b.append(bad if bad is not None else self._no_bad(x.size))
-        self._pending += x.size
-        if self._pending < self.seg:
+        k = self._k
+        if k + n < self.seg:  # the second is not complete: only buffered (copies, no lists)
+            self._xb[k : k + n] = x
+            self._bb[k : k + n] = False if bad is None else bad
+            self._k = k + n
             return []
-        xs, bs = np.concatenate(self._x), np.concatenate(self._b)
-        k = xs.size // self.seg
+        xs = np.concatenate((self._xb[:k], x))
+        bs = np.concatenate((self._bb[:k], self._no_bad(n) if bad is None else bad))
+        m = xs.size // self.seg
         out = []
-        for i in range(k):
+        for i in range(m):
             sl = slice(i * self.seg, (i + 1) * self.seg)
             label, reason, miss, clip, kurt = segment_quality(xs[sl], bs[sl], self.flat_range)
             t = self.t0 + (self._done * self.seg) / self.fs
             out.append(QualitySegment(t, t + self.seg / self.fs, label, reason, miss, clip, kurt))
             self._done += 1
-        rest = k * self.seg
-        self._x, self._b = [xs[rest:]], [bs[rest:]]
-        self._pending = xs.size - rest
+        rest = m * self.seg
+        self._k = xs.size - rest
+        self._xb[: self._k] = xs[rest:]
+        self._bb[: self._k] = bs[rest:]
         return out

@@ -212,3 +212,19 @@ def test_rr_input_dropout_is_not_bridged_by_a_fabricated_interval():
     assert len(silent) >= 5 and all(x.quality != VALID for x in silent)
     assert all("without beats" in x.reason or "missing" in x.reason for x in silent)
     assert any(x.quality == VALID for x in windows if x.t_start > t[80])
+
+
+def test_own_lomb_scargle_equals_scipy():
+    """hrv._lomb_scargle replaces scipy.signal.lombscargle (its argument handling cost more
+    than the arithmetic per window); both compute the same periodogram."""
+    from cardiotune.edge.ecg.hrv import HF_BAND, LF_BAND, _grid, _lomb_scargle
+    from scipy.signal import lombscargle
+
+    rng = np.random.default_rng(11)
+    for n in (8, 35, 90):
+        rr = 0.8 + 0.05 * np.sin(2 * np.pi * 0.25 * np.arange(n)) + rng.normal(0, 0.02, n)
+        t, y = np.cumsum(rr), 1000.0 * rr
+        y = y - y.mean()
+        for band in (LF_BAND, HF_BAND):
+            w = _grid(band, 0.005)[1]
+            np.testing.assert_allclose(_lomb_scargle(t, y, w), lombscargle(t, y, w), rtol=1e-9)
