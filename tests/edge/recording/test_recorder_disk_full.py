@@ -14,12 +14,13 @@ from cardiotune.edge.metrics import RuntimeMetrics
 from cardiotune.edge.mqtt.publisher import MqttPublisher
 from cardiotune.edge.mqtt.topics import DeviceTopics
 from cardiotune.edge.music.catalog import load_demo_catalog
-from cardiotune.edge.observability import metrics_loop
+from cardiotune.edge.observability import metrics_loop, recorder_ticker
 from cardiotune.edge.pipeline import Pipeline
 from cardiotune.edge.recording.recorder import SessionRecorder
 from cardiotune.edge.runtime import run_chain
 from cardiotune.edge.session import load_session
 from cardiotune.edge.sources.replay import ReplaySource
+from cardiotune.edge.tasks import cancel_and_wait
 
 pyxdf = pytest.importorskip("pyxdf", reason="pyxdf is in the dev extra")
 
@@ -104,13 +105,15 @@ def test_real_full_tmpfs_status_says_error_while_states_keep_coming(tiny_tmpfs, 
                 await asyncio.wait_for(pub.connected.wait(), 10)
                 with SessionRecorder(tiny_tmpfs / "rec.xdf", device_id, sess.fs, flush_interval_s=0.2) as rec:
                     loop = asyncio.ensure_future(metrics_loop(pub, RuntimeMetrics(), 0.05, rec))
+                    # as in the app: a timer flushes at least every interval, so a replay that outruns
+                    # the flush interval still meets the full disk while the run is live
+                    ticker = asyncio.ensure_future(recorder_ticker(rec, 0.05))
                     stats = await _chain(sess, rec, pub, device_id)
                     t0 = time.monotonic()
                     while rec.state != "error" and time.monotonic() - t0 < 5:
                         await asyncio.sleep(0.05)
                     await asyncio.sleep(0.3)
-                    loop.cancel()
-                    await asyncio.gather(loop, return_exceptions=True)
+                    await cancel_and_wait([loop, ticker])
                     await pub.flush(5)
                     await asyncio.sleep(0.5)
             reader.cancel()
