@@ -182,10 +182,20 @@ def test_demo_picks_from_a_catalog_index(mosquitto, device_id, tmp_path):
     assert picks and all(p["track"]["id"].startswith("mine-") for p in picks)
 
 
-def test_sigusr1_logs_where_every_asyncio_task_waits(device_id):
+def test_sigusr1_logs_where_every_asyncio_task_waits(mosquitto, device_id):
     """The diagnostic the stuck-process report above relies on: a running demo answers SIGUSR1
-    with the stack of each asyncio task, and keeps running."""
-    proc = cli("demo", "--speed", "1", "--plain", "--device-id", device_id)
-    assert "mqtt://" in proc.stdout.readline()
+    with the stack of each asyncio task (Mosquitto: the embedded broker needs Python >= 3.10)."""
+    host, port = mosquitto
+    proc = cli("demo", "--speed", "1", "--plain", "--broker", f"mqtt://{host}:{port}", "--device-id", device_id)
+
+    async def online():  # the run is under way (and its SIGUSR1 handler installed) once it says so
+        async with aiomqtt.Client(host, port) as client:
+            await client.subscribe(f"cardiotune/v1/{device_id}/status", qos=1)
+            async for m in client.messages:
+                if json.loads(m.payload).get("state") == "online":
+                    return
+
+    asyncio.run(asyncio.wait_for(online(), 120))
+    time.sleep(1.0)  # the replay is running by now, at 1x it lasts 12 minutes
     report = stuck_report(proc)
     assert "asyncio tasks" in report and "run_app" in report and "run_chain" in report, report[-3000:]
