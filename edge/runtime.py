@@ -131,6 +131,8 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                 # RR intervals from a chest strap: the pipeline's RR path (same windows and model)
                 stats.rr_chunks += 1
                 stats.rr_intervals += len(item.rr_s)
+                if recorder is not None:
+                    recorder.on_rr(item)
                 events = pipeline.push_rr(item)
             elif isinstance(item, EcgChunk):
                 stats.chunks += 1

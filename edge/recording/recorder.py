@@ -1,5 +1,6 @@
-"""Record a session to XDF: the raw ECG plus every published state and pick (as JSON),
-all on the source clock, so a recording can be replayed and audited."""
+"""Record a session to XDF: the raw ECG (or a chest strap's RR intervals) plus every
+published state and pick (as JSON), all on the source clock, so a recording can be replayed
+and audited."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from ..sources.base import EcgChunk
+from ..sources.base import EcgChunk, RrChunk
 from .xdf_writer import StreamSpec, XdfWriter
 
 __all__ = ["SessionRecorder"]
@@ -69,6 +70,20 @@ class SessionRecorder:
         ts = chunk.t_first + np.arange(len(chunk.samples)) / chunk.fs
         try:
             self._writer.push(self._ids["ecg"], ts, chunk.samples.reshape(-1, 1))
+        except OSError as err:
+            self._fail(err)
+
+    def on_rr(self, chunk: RrChunk) -> None:
+        """RR intervals from a chest strap, each stamped with the beat that ends it (an
+        irregular-rate stream, added at the first intervals)."""
+        if self.error is not None or not len(chunk.rr_s):
+            return
+        try:
+            if "rr" not in self._ids:
+                self._ids["rr"] = self._writer.add_stream(StreamSpec(
+                    "cardiotune RR", "RR", 1, 0.0, "double64", f"{self.device_id}-rr", ("RR",), "seconds"))
+            self._writer.push(self._ids["rr"], np.asarray(chunk.t_beats, dtype=float),
+                              np.asarray(chunk.rr_s, dtype=np.float64).reshape(-1, 1))
         except OSError as err:
             self._fail(err)
 

@@ -67,3 +67,25 @@ def test_rr_chunks_with_mismatched_lengths_are_an_error():
     pipe = FusedPipeline(250.0, OnnxVaEstimator(), TRACKS, CFG)
     with pytest.raises(DataError, match="2 intervals but 1 beat times"):
         pipe.push_rr(RrChunk(np.array([0.8, 0.8]), np.array([1.6]), 0.0))
+
+
+def test_rr_intervals_are_recorded_and_read_back(session, tmp_path):
+    """`--record` keeps what a chest strap sent: every interval, stamped with its beat, in an
+    'RR' stream that pyxdf reads, next to the states derived from it."""
+    pyxdf = pytest.importorskip("pyxdf", reason="pyxdf is in the dev extra")
+    from cardiotune.edge.recording.recorder import SessionRecorder
+
+    beats = session.r_peak_times[:200]
+    rr = np.diff(beats)
+    items = [RrChunk(rr[i:i + 2], beats[i + 1:i + 3], 0.0) for i in range(0, len(rr), 2)]
+    pipe = FusedPipeline(250.0, OnnxVaEstimator(), TRACKS, CFG)
+    with SessionRecorder(tmp_path / "rr.xdf", "x", 250.0) as rec:
+        asyncio.run(run_chain(ItemSource(items), pipe, None, "x", recorder=rec))
+    assert rec.error is None
+    streams, _ = pyxdf.load_xdf(str(tmp_path / "rr.xdf"), synchronize_clocks=False, dejitter_timestamps=False)
+    by_name = {s["info"]["name"][0]: s for s in streams}
+    got = by_name["cardiotune RR"]
+    assert got["info"]["type"][0] == "RR"
+    np.testing.assert_allclose(got["time_series"][:, 0], rr)
+    np.testing.assert_allclose(got["time_stamps"], beats[1:])
+    assert len(by_name["cardiotune state"]["time_series"]) > 0
