@@ -60,10 +60,6 @@ def pipeline_config(cfg: RuntimeConfig) -> PipelineConfig:
     )
 
 
-async def _cancel_all(tasks) -> None:
-    await cancel_and_wait(tasks)
-
-
 def _manifest_path(cfg: RuntimeConfig) -> Path:
     return resolve_manifest(cfg.get("model.manifest"))
 
@@ -276,7 +272,7 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
                                                                  recorder)))
         if recorder is not None:
             side_tasks.append(asyncio.ensure_future(recorder_ticker(recorder)))
-        stack.push_async_callback(_cancel_all, side_tasks)
+        stack.push_async_callback(cancel_and_wait, side_tasks)
 
         def on_event(event) -> None:
             assembled.on_event(event)

@@ -126,13 +126,13 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                 if recorder is not None and record_audio:
                     recorder.on_audio(item)
                 continue
-            t_push = time.monotonic()
             if isinstance(item, RrChunk):
                 # RR intervals from a chest strap: the pipeline's RR path (same windows and model)
                 stats.rr_chunks += 1
                 stats.rr_intervals += len(item.rr_s)
                 if recorder is not None:
                     recorder.on_rr(item)
+                t_push = time.monotonic()
                 events = pipeline.push_rr(item)
             elif isinstance(item, EcgChunk):
                 stats.chunks += 1

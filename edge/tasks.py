@@ -28,8 +28,9 @@ async def cancel_and_wait(tasks: Iterable[Optional[asyncio.Future]], timeout_s: 
     stopped, "log" them, or "seen" when the caller has already retrieved and handled them."""
     if errors not in ("raise", "log", "seen"):
         raise ValueError(f"errors={errors!r}; expected 'raise', 'log' or 'seen'")
-    pending = {t for t in tasks if t is not None and not t.done()}
-    done = {t for t in tasks if t is not None and t.done()}
+    given = [t for t in tasks if t is not None]  # once: ``tasks`` may be a one-shot iterator
+    pending = {t for t in given if not t.done()}
+    done = {t for t in given if t.done()}
     deadline = time.monotonic() + timeout_s
     while pending:
         for task in pending:
