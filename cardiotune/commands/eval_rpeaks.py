@@ -53,6 +53,13 @@ def register(sub):
         help="also score with added noise at these SNRs (e.g. 24 12 6 0)",
     )
     p.add_argument("--noise-seed", type=int, default=0)
+    p.add_argument(
+        "--noise-kind",
+        nargs="*",
+        default=None,
+        metavar="KIND",
+        help="add only these kinds (bw em ma pl; equal power) instead of the NST-like mix",
+    )
     p.add_argument("--json", default=None, help="write every number to this JSON file")
     p.add_argument(
         "--hrv",
@@ -169,8 +176,14 @@ def evaluate(
     noise_seed=0,
     exclude_vf=True,
     hrv=False,
+    noise_kinds=None,
 ) -> dict:
-    from ..edge.ecg.noise import add_noise
+    from ..edge.ecg.noise import NOISE_KINDS, add_noise
+
+    bad = sorted(set(noise_kinds or ()) - set(NOISE_KINDS))
+    if bad:
+        raise DataError(f"--noise-kind {' '.join(bad)}: expected some of {' '.join(NOISE_KINDS)}")
+    kinds = {k: 1.0 for k in noise_kinds} if noise_kinds else None
     from ..edge.ecg.scoring import gross, match_beats
 
     dets: Dict[str, Callable] = {"cardiotune": _ours_batch}
@@ -185,6 +198,7 @@ def evaluate(
         "exclude_vf": exclude_vf,
         "clean": {},
         "noise": {},
+        "noise_kinds": sorted(kinds) if kinds else "mix",
     }
     scores: Dict[str, list] = {k: [] for k in dets}
     cpu: Dict[str, float] = {k: 0.0 for k in list(dets) + ["cardiotune-stream"]}
@@ -237,7 +251,7 @@ def evaluate(
             x, fs, ref, vf = load_record(db, name, minutes)
             excl = vf if exclude_vf else []
             seed = noise_seed * 100003 + int(name) if name.isdigit() else noise_seed
-            noisy = add_noise(x, fs, snr, ref, seed=seed, mains_hz=60.0)
+            noisy = add_noise(x, fs, snr, ref, kinds=kinds, seed=seed, mains_hz=60.0)
             for k, fn in dets.items():
                 nscores[k].append(match_beats(ref / fs, fn(noisy, fs) / fs, tol_ms / 1000.0, excl))
             if hrv:
@@ -262,11 +276,13 @@ def _hrv_check(x, fs, ref, excl, acc):
         if o.quality == "valid":
             acc["d_hr"].append(abs(o.hr_bpm - r.hr_bpm))
             acc["d_rmssd"].append(abs(o.rmssd_ms - r.rmssd_ms))
+        elif o.quality == "questionable":
+            acc["q_rmssd"].append(abs(o.rmssd_ms - r.rmssd_ms))
 
 
 def _hrv_summary(acc) -> dict:
     n = max(acc["windows"], 1)
-    d_hr, d_rm = np.asarray(acc["d_hr"]), np.asarray(acc["d_rmssd"])
+    d_hr, d_rm, q_rm = (np.asarray(acc[k]) for k in ("d_hr", "d_rmssd", "q_rmssd"))
     return {
         "windows": acc["windows"],
         "valid": acc["valid"] / n,
@@ -274,6 +290,8 @@ def _hrv_summary(acc) -> dict:
         "not_available": acc["not-available"] / n,
         "valid_median_abs_dhr_bpm": float(np.median(d_hr)) if d_hr.size else math.nan,
         "valid_median_abs_drmssd_ms": float(np.median(d_rm)) if d_rm.size else math.nan,
+        "valid_p90_abs_drmssd_ms": float(np.percentile(d_rm, 90)) if d_rm.size else math.nan,
+        "questionable_median_abs_drmssd_ms": float(np.median(q_rm)) if q_rm.size else math.nan,
         "valid_with_dhr_over_5bpm": float(np.mean(d_hr > 5.0)) if d_hr.size else math.nan,
     }
 
@@ -286,6 +304,7 @@ def _new_acc():
         "not-available": 0,
         "d_hr": [],
         "d_rmssd": [],
+        "q_rmssd": [],
     }
 
 
@@ -366,9 +385,12 @@ def format_report(r: dict) -> str:
     if any(h for _, h in rows):
         out += [
             "",
-            "HRV windows (30 s, hop 5 s, streaming) vs the same windows from the annotations:",
+            "HRV windows (30 s, hop 5 s, streaming) vs the same windows from the annotations"
+            + (f" (noise: {_kinds_label(r)})" if r["noise"] else "")
+            + ":",
             f"{'':>8} {'windows':>8} {'valid':>7} {'quest.':>7} {'n/a':>7}"
-            f" {'|dHR| bpm':>10} {'|dRMSSD| ms':>12} {'valid, |dHR|>5':>15}",
+            f" {'|dHR| bpm':>10} {'|dRMSSD| ms':>12} {'p90':>6} {'valid, |dHR|>5':>15}"
+            f" {'quest. |dRMSSD|':>16}",
         ]
         for label, h in rows:
             if h:
@@ -378,18 +400,25 @@ def format_report(r: dict) -> str:
                 out.append(
                     f"{label:>8} {h['windows']:>8} {shares} {h['valid_median_abs_dhr_bpm']:>10.2f}"
                     f" {h['valid_median_abs_drmssd_ms']:>12.1f}"
+                    f" {h['valid_p90_abs_drmssd_ms']:>6.1f}"
                     f" {_pct(h['valid_with_dhr_over_5bpm']):>14}%"
+                    f" {h['questionable_median_abs_drmssd_ms']:>16.1f}"
                 )
     if r["noise"]:
         out += [
             "",
-            "added noise (bw+em+ma+pl, NST SNR), gross F1 %:",
+            f"added noise ({_kinds_label(r)}, NST SNR), gross F1 %:",
             f"{'SNR dB':>8} " + " ".join(f"{k:>11}" for k in dets),
         ]
         for snr, g in r["noise"].items():
             line = f"{snr:>8} " + " ".join(f"{_pct(g[k]['f1']):>11}" for k in dets)
             out.append(line)
     return "\n".join(out)
+
+
+def _kinds_label(r: dict) -> str:
+    k = r.get("noise_kinds", "mix")
+    return "bw+em+ma+pl mix" if k == "mix" else "+".join(k) + ", equal power"
 
 
 def run(args) -> int:
@@ -408,6 +437,7 @@ def run(args) -> int:
         args.noise_seed,
         not args.include_vf,
         args.hrv,
+        args.noise_kind,
     )
     print(format_report(r))
     if args.json:

@@ -7,8 +7,16 @@ Each completed second becomes a :class:`QualitySegment` with a label in
 - ``flat``: peak-to-peak below ``flat_range`` (disconnected lead, or stuck at a rail);
 - ``clipped``: more than 1 % of samples pinned at the segment's extreme value in runs
   (amplifier saturation) -> questionable, more than 30 % -> not-available;
-- ``noise``: kurtosis below 3.5 - ECG is spiky (kurtosis well above 5), broadband
-  noise is Gaussian-like (3) - after Li, Mark & Clifford 2008 (kSQI) -> questionable.
+- ``noise``: QRS crest factor below ``NOISY_CREST`` -> questionable. The crest factor is
+  max |y| / median |y| of the second in the detector's own band (5-30 Hz band-pass and
+  powerline notches, ``y``): in clean ECG the band is quiet between QRS complexes (crest
+  factor 15-40), in-band noise that makes detectors miss or invent beats (electrode
+  motion, muscle) raises the median. Measured on the 22 MIT-BIH records with added
+  noise (``cardiotune eval rpeaks --snr``): a crest factor below 8 marks 0.7 % of clean
+  seconds, 48 % at 0 dB and 68 % of the seconds with detection errors under electrode
+  motion at 6 dB. It replaced kurtosis of the raw signal (Li, Mark & Clifford 2008),
+  which baseline wander alone drives down: wander at -6 dB, which costs no beat, had
+  64 % of seconds "noise-like" by the kurtosis < 3.5 rule.
 
 Downstream (``HrvWindower``) turns segment labels into window labels and drops beats
 that fall into not-available seconds, so estimates can be vetoed on signal quality.
@@ -21,6 +29,8 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from .filters import SosFilter, design_detection_sos
+
 __all__ = [
     "QualitySegment",
     "QualityTracker",
@@ -31,7 +41,8 @@ __all__ = [
 ]
 
 VALID, QUESTIONABLE, NOT_AVAILABLE = "valid", "questionable", "not-available"
-_sum, _min, _max = np.add.reduce, np.minimum.reduce, np.maximum.reduce
+_min, _max = np.minimum.reduce, np.maximum.reduce
+NOISY_CREST = 8.0  # band-passed max/median |y| below this: in-band noise (see module doc)
 RANK = {VALID: 0, QUESTIONABLE: 1, NOT_AVAILABLE: 2}
 
 
@@ -43,15 +54,19 @@ class QualitySegment:
     reason: str = ""
     missing_frac: float = 0.0
     clipped_frac: float = 0.0
-    kurtosis: float = float("nan")
+    crest: float = float("nan")  # QRS crest factor in the detection band (module doc)
 
 
 def segment_quality(
-    x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005
+    x: np.ndarray, bad: np.ndarray, flat_range: float = 0.005, y: Optional[np.ndarray] = None
 ) -> Tuple[str, str, float, float, float]:
-    """(label, reason, missing fraction, clipped fraction, kurtosis) of one segment."""
-    # ufunc reductions instead of ndarray.mean/min/max: the same sums and divisions (same
-    # values), without numpy's Python-level wrappers - this runs once per second of stream
+    """(label, reason, missing fraction, clipped fraction, crest factor) of one segment.
+
+    ``y``: the segment band-passed like the detector's input (invalid samples held);
+    without it the noise rule is not applied.
+    """
+    # ufunc reductions instead of ndarray.min/max: the same values without numpy's
+    # Python-level wrappers - this runs once per second of stream
     n = x.size
     n_bad = int(np.count_nonzero(bad)) if n else 0
     missing = n_bad / n if n else 1.0
@@ -71,36 +86,51 @@ def segment_quality(
     runs = pinned[1:] & pinned[:-1]  # pinned in consecutive samples: saturation, not a peak
     m = good.size
     clipped = float(np.count_nonzero(runs)) / m
-    c = good - _sum(good) / m
-    v = float(_sum(c * c) / m)
-    kurt = float((_sum(c**4) / m) / (v * v)) if v > 0 else float("nan")
+    crest = float("nan")
+    if y is not None:
+        a = np.abs(y[~bad] if n_bad else y)
+        med = float(np.median(a))
+        crest = float(_max(a)) / med if med > 0 else float("inf")
     if clipped > 0.3:
         return (
             NOT_AVAILABLE,
             f"saturated ({clipped:.0%} samples at the rail)",
             missing,
             clipped,
-            kurt,
+            crest,
         )
     reasons = []
     if clipped > 0.01:
         reasons.append(f"clipped {clipped:.0%}")
     if missing > 0:
         reasons.append(f"{missing:.0%} samples missing")
-    if kurt < 3.5:
-        reasons.append(f"noise-like (kurtosis {kurt:.1f})")
-    return (QUESTIONABLE if reasons else VALID), "; ".join(reasons), missing, clipped, kurt
+    if crest < NOISY_CREST:
+        reasons.append(f"noisy (QRS crest factor {crest:.1f} < {NOISY_CREST:g})")
+    return (QUESTIONABLE if reasons else VALID), "; ".join(reasons), missing, clipped, crest
 
 
 class QualityTracker:
-    """Push raw chunks (+ invalid mask); get completed one-second :class:`QualitySegment` s."""
+    """Push raw chunks (+ invalid mask); get completed one-second :class:`QualitySegment` s.
+
+    The band-pass for the noise rule runs once per completed second on exactly that
+    second (state carried), so its output - and every label - is the same whatever the
+    chunking; invalid samples are held at the last valid value before filtering.
+    """
 
     def __init__(
-        self, fs: float, t0: float = 0.0, segment_s: float = 1.0, flat_range: float = 0.005
+        self,
+        fs: float,
+        t0: float = 0.0,
+        segment_s: float = 1.0,
+        flat_range: float = 0.005,
+        mains_hz=(50.0, 60.0),
     ):
         self.fs, self.t0 = float(fs), float(t0)
         self.seg = max(int(round(segment_s * fs)), 1)
         self.flat_range = flat_range
+        self._bp = SosFilter(design_detection_sos(self.fs, mains_hz=mains_hz))
+        self._yb = np.empty(self.seg)
+        self._held = None  # last valid sample (what invalid ones are held at)
         self._xb = np.empty(self.seg)  # the pending part of the current second
         self._bb = np.zeros(self.seg, bool)
         self._k = 0  # samples pending (< seg)
@@ -128,12 +158,30 @@ class QualityTracker:
         out = []
         for i in range(m):
             sl = slice(i * self.seg, (i + 1) * self.seg)
-            label, reason, miss, clip, kurt = segment_quality(xs[sl], bs[sl], self.flat_range)
+            y = self._band(xs[sl], bs[sl])
+            label, reason, miss, clip, crest = segment_quality(xs[sl], bs[sl], self.flat_range, y)
             t = self.t0 + (self._done * self.seg) / self.fs
-            out.append(QualitySegment(t, t + self.seg / self.fs, label, reason, miss, clip, kurt))
+            out.append(QualitySegment(t, t + self.seg / self.fs, label, reason, miss, clip, crest))
             self._done += 1
         rest = m * self.seg
         self._k = xs.size - rest
         self._xb[: self._k] = xs[rest:]
         self._bb[: self._k] = bs[rest:]
         return out
+
+    def _band(self, x: np.ndarray, bad: np.ndarray) -> Optional[np.ndarray]:
+        """One second band-passed (invalid samples held); None before any valid sample."""
+        if bad.any():
+            good = ~bad
+            if not good.any():
+                if self._held is None:
+                    return None
+                x = np.full(x.size, self._held)
+            else:
+                idx = np.where(good, np.arange(x.size), -1)
+                np.maximum.accumulate(idx, out=idx)
+                first = self._held if self._held is not None else x[good][0]
+                x = np.where(idx >= 0, x[np.maximum(idx, 0)], first)
+        self._held = float(x[-1])
+        self._bp.into(x, self._yb)
+        return self._yb

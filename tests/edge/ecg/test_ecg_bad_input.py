@@ -171,6 +171,46 @@ def test_bad_input_gives_the_same_result_whatever_the_chunking(ecg, chunk):
     whole = whole_fe.push(y)
     beats, quality = run(EcgFrontEnd(fs), y, chunk=chunk)
     assert beats == whole.beats and len(beats) > 30
-    # NaN fields (kurtosis of an empty second) compare equal here, unlike with ==
+    # NaN fields (crest factor of an empty second) compare equal here, unlike with ==
     np.testing.assert_equal([astuple(q) for q in quality], [astuple(q) for q in whole.quality])
     assert not in_span(beats, 9.9, 12.0) and not in_span(beats, 30.3, 36.0)
+
+
+def _windows(x, fs, window_s=30.0, hop_s=5.0, chunk=10):
+    fe, w = EcgFrontEnd(fs), HrvWindower(window_s, hop_s)
+    quality, windows = [], []
+    for i in range(0, x.size, chunk):
+        out = fe.push(x[i : i + chunk])
+        quality += out.quality
+        windows += w.push(out.beats, out.t_decided, out.quality)
+    return quality, windows
+
+
+def test_in_band_noise_makes_windows_not_available_not_nonsense(ecg):
+    """Electrode-motion noise at 0 dB (the detector's band): seconds flagged noisy, windows
+    not-available with the reason - no HRV numbers from a signal nobody could read."""
+    from cardiotune.edge.ecg.frontend import detect_beats
+    from cardiotune.edge.ecg.noise import add_noise
+
+    x, fs = ecg
+    noisy = add_noise(x, fs, 0.0, detect_beats(x, fs), kinds={"em": 1.0}, seed=4)
+    quality, windows = _windows(noisy, fs)
+    noisy_s = [q for q in quality if "noisy (QRS crest factor" in q.reason]
+    assert len(noisy_s) > 0.3 * len(quality) and all(q.label == QUESTIONABLE for q in noisy_s)
+    assert windows and all(v.quality == NOT_AVAILABLE for v in windows)
+    assert all("noisy" in v.reason and np.isnan(v.rmssd_ms) for v in windows)
+    # the same record without noise: every second clean, every window valid
+    quality, windows = _windows(x, fs)
+    assert all(q.label == VALID for q in quality) and all(v.quality == VALID for v in windows)
+
+
+def test_baseline_wander_alone_is_not_noise(ecg):
+    """Breathing/drift wander 3x the QRS amplitude costs no beat: no second is flagged
+    (kurtosis of the raw signal, the rule this replaced, flagged most of them)."""
+    x, fs = ecg
+    t = np.arange(x.size) / fs
+    wander = 3.0 * np.ptp(x) * (np.sin(2 * np.pi * 0.25 * t) + 0.5 * np.sin(2 * np.pi * 0.05 * t))
+    quality, windows = _windows(x + wander, fs)
+    assert all(q.label == VALID for q in quality)
+    assert windows and all(v.quality == VALID for v in windows)
+    assert {round(q.crest) for q in quality} != {0} and min(q.crest for q in quality) > 8

@@ -102,6 +102,19 @@ def test_windower_emits_on_data_time_and_vetoes_on_quality():
     assert all(math.isnan(v) for v in veto.features.values())
 
 
+def test_noisy_seconds_make_windows_questionable_then_not_available():
+    t = np.cumsum(modulated_rr(n=120))
+    noisy = [
+        QualitySegment(s, s + 1.0, QUESTIONABLE, "noisy (QRS crest factor 5.0 < 8)")
+        for s in [*range(33, 37), *range(60, 67)]  # 4 s (13 % of a window), then 7 s (23 %)
+    ]
+    out = HrvWindower(30.0, 30.0).push(beats_at(t), t_decided=90.0, quality=noisy)
+    assert [o.quality for o in out] == [VALID, QUESTIONABLE, NOT_AVAILABLE]
+    assert "questionable 13%" in out[1].reason and out[1].rmssd_ms > 0
+    assert "unusable or noisy 23%" in out[2].reason and "crest" in out[2].reason
+    assert math.isnan(out[2].rmssd_ms) and math.isnan(out[2].hr_bpm)
+
+
 def test_window_with_few_beats_is_not_available():
     w = HrvWindower(30.0, 30.0, min_beats=8)
     (o,) = w.push(beats_at([1.0, 2.0, 3.0]), 30.0)
