@@ -238,7 +238,8 @@ async def run_app(cfg: RuntimeConfig, *, summary_path: Optional[Path] = None, li
                                       f"{first.fs:g} Hz (or 0 to take the device's rate)", cfg.source_file)
                 if first.fs != fs:
                     fs = first.fs
-                    assembled = build_fused_pipeline(cfg, fs, estimator, list(catalog), pipeline_config(cfg))
+                    assembled = build_fused_pipeline(cfg, fs, estimator, list(catalog), pipeline_config(cfg),
+                                                     parts=assembled.parts)  # models loaded once
             if first is None:
                 log.warning("%s sent no data before the run ended (%s)", label, live.stop_reason)
         pipeline = assembled.pipeline

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Sequence
+from typing import Any, Callable, Dict, Optional, Sequence
 
 from cardiotune.errors import ModelError
 
@@ -19,9 +19,21 @@ from .fused_pipeline import FusedPipeline, FusionConfig
 from .policy import make_policy
 from .recommender import FeedbackConfig, NearestRecommender
 
-__all__ = ["Assembled", "build_fused_pipeline"]
+__all__ = ["Assembled", "Parts", "build_fused_pipeline"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """What does not depend on the sample rate: loaded once, reused when a live device's first
+    data states a rate other than the one assumed (the chain is rebuilt, the models are not)."""
+
+    voice: Any
+    voice_status: Dict[str, Any]
+    similarity: Any
+    store: Optional[CalibrationStore]
+    stored: Any
 
 
 @dataclass
@@ -30,6 +42,7 @@ class Assembled:
     voice_status: Dict[str, Any]
     calibration: Dict[str, Any]
     on_event: Callable[[object], None]  # stores the baseline once calibration completes
+    parts: Parts
 
 
 def _voice(cfg: RuntimeConfig):
@@ -50,8 +63,7 @@ def _voice(cfg: RuntimeConfig):
                       "providers": est.providers, "record_audio": cfg.get("voice.record_audio")}
 
 
-def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Sequence, pipeline_cfg,
-                         similarity=None) -> Assembled:
+def _parts(cfg: RuntimeConfig, tracks: Sequence, similarity) -> Parts:
     voice, voice_status = _voice(cfg)
     if similarity is None and cfg.get("recommender.embeddings"):
         from .music.cmer import load_cmer_similarity
@@ -59,7 +71,17 @@ def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Seque
         similarity = load_cmer_similarity(cfg.get("recommender.embeddings"), [t.id for t in tracks])
     user = cfg.get("calibration.user")
     store = CalibrationStore(cfg.get("calibration.data_dir") or None) if user else None
-    stored = store.load(user) if store is not None else None
+    return Parts(voice, voice_status, similarity, store, store.load(user) if store is not None else None)
+
+
+def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Sequence, pipeline_cfg,
+                         similarity=None, parts: Optional[Parts] = None) -> Assembled:
+    """The chain at ``fs``; ``parts``: those of an earlier build (same config), not loaded again."""
+    if parts is None:
+        parts = _parts(cfg, tracks, similarity)
+    voice, voice_status, similarity, store, stored = (parts.voice, parts.voice_status, parts.similarity,
+                                                      parts.store, parts.stored)
+    user = cfg.get("calibration.user")
     calibration: Dict[str, Any] = {"user": user or None, "stored": stored is not None}
     if stored is not None:
         calibration.update(baseline=stored.baseline.to_dict(), source=stored.source)
@@ -91,4 +113,4 @@ def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Seque
                           pipeline_cfg.calibration_s)
         calibration.update(saved_to=str(path), baseline=pipeline.baseline.baseline.to_dict())
 
-    return Assembled(pipeline, voice_status, calibration, on_event)
+    return Assembled(pipeline, voice_status, calibration, on_event, parts)

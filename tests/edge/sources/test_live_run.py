@@ -104,18 +104,30 @@ def _check_run(result, msgs, true_hr, device_id, run_s=RUN_S):
 
 @pytest.mark.broker
 @pytest.mark.parametrize("protocol, rate, ppm", [("binary", 500.0, 2000.0), ("text", 250.0, 0.0)])
-def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id, tmp_path, protocol, rate, ppm):
+def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id, tmp_path, protocol, rate, ppm,
+                                                           monkeypatch):
     """The binary board runs at 500 Hz: the chain (assumed 250 Hz until then) is rebuilt for the rate
-    its first frame states; its crystal is 2000 ppm fast, so its mapped chunk times run ahead of the
-    sample count (~28 ms over the run: 14 samples, each step past 1.5 samples would be masked by
-    the front-end and void the window) - the timeline absorbs that. The text protocol has no rate
-    field (250 Hz assumed, then estimated)."""
+    its first frame states - with the voice model loaded once; its crystal is 2000 ppm fast, so its
+    mapped chunk times run ahead of the sample count (~28 ms over the run: 14 samples, each step past
+    1.5 samples would be masked by the front-end and void the window) - the timeline absorbs that.
+    The text protocol has no rate field (250 Hz assumed, then estimated)."""
+    from cardiotune.edge.speech.estimator import OnnxSpeechEstimator
+
+    loads = []
+    real_init = OnnxSpeechEstimator.__init__
+
+    def counting_init(self, *a, **kw):  # the real loader, counted
+        loads.append(a[0] if a else kw)
+        real_init(self, *a, **kw)
+
+    monkeypatch.setattr(OnnxSpeechEstimator, "__init__", counting_init)
     host, port = mosquitto
     link = str(tmp_path / "ttyECG")
     sim_cfg = SimConfig(seed=5, text=protocol == "text", rate_hz=rate, clock_ppm=ppm)
     source = {"kind": "serial", "port": link, "protocol": protocol}
     # live voice with live ECG: without an input device the mic reports why and the run goes on ECG-only
-    cfg = _config(host, port, device_id, source, voice={"microphone": True})
+    manifest = str(Path(__file__).resolve().parents[3] / "edge" / "models" / "speech" / "manifest.json")
+    cfg = _config(host, port, device_id, source, voice={"microphone": True, "manifest": manifest})
     record = tmp_path / "live.xdf"
 
     async def go():
@@ -132,6 +144,7 @@ def test_serial_board_runs_the_chain_live_and_stops_cleanly(mosquitto, device_id
     assert all(s["signal_quality"] != "not-available" for s in states), [s["quality_reason"] for s in states]
     assert RUN_S - 3 < src["data_seconds"] <= RUN_S + 0.5
     assert result.summary["voice"]["microphone"]["status"] in ("no-input-device", "stopped")
+    assert result.summary["voice"]["status"] == "ready" and len(loads) == 1, loads
     # the recording was closed properly: our XDF reader takes it, with every sample of the run
     assert result.summary["recording"]["error"] is None
     rec = load_recording(str(record))
