@@ -188,6 +188,17 @@ def test_kernel_missing_falls_back_to_none(monkeypatch):
     assert dsp._load_sosfilt_kernel() is None
 
 
+def test_kernel_with_another_signature_or_meaning_is_refused():
+    def other_signature(sos, x):
+        pass
+
+    def other_meaning(sos, x, zi):
+        x[:] = 0.0
+
+    assert not dsp._works(other_signature) and not dsp._works(other_meaning)
+    assert dsp._works(dsp.sosfilt_kernel())
+
+
 def test_sos_filter_without_the_kernel_gives_the_same_bits(monkeypatch):
     """Where the kernel file is missing, SosFilter uses scipy.signal.sosfilt: same output."""
     from cardiotune.edge.ecg.filters import SosFilter, design_clean_sos

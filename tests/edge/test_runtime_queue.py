@@ -22,11 +22,14 @@ def _chunks(n):
     return [EcgChunk(np.zeros(10, np.float32), 250.0, i * 0.04, i * 10, 0.0) for i in range(n)]
 
 
-@pytest.mark.parametrize("overflow, expect_seen, expect_dropped", [
-    ("block", list(range(0, 100, 10)), 0),
-    # the source never awaits: all ten arrive before the pipeline runs, a queue of 2 keeps the last two
-    ("drop-oldest", [80, 90], 8),
-])
+@pytest.mark.parametrize(
+    "overflow, expect_seen, expect_dropped",
+    [
+        ("block", list(range(0, 100, 10)), 0),
+        # the source never awaits: all ten arrive before the pipeline runs, a queue of 2 keeps the last two
+        ("drop-oldest", [80, 90], 8),
+    ],
+)
 def test_queue_overflow_policies(overflow, expect_seen, expect_dropped):
     pipe = SeenPipeline()
     items = _chunks(10)
