@@ -62,17 +62,20 @@ def load_revision(rev):
         mod.__path__ = []
         sys.modules[name] = mod
     sys.modules[pkg + ".errors"] = cardiotune.errors
-    for name in ("_buffer", "filters", "quality", "frontend", "rr", "hrv"):
+    names = ["ecg/" + n for n in ("_buffer", "filters", "quality", "frontend", "rr", "hrv")]
+    probe = subprocess.run(["git", "cat-file", "-e", f"{rev}:edge/dsp.py"], cwd=root, capture_output=True)
+    has_dsp = probe.returncode == 0
+    for name in (["dsp"] if has_dsp else []) + names:  # edge/dsp.py (filter design) since b23fa5e
         src = subprocess.run(
-            ["git", "show", f"{rev}:edge/ecg/{name}.py"],
+            ["git", "show", f"{rev}:edge/{name}.py"],
             cwd=root,
             capture_output=True,
             text=True,
             check=True,
         ).stdout
-        mod = types.ModuleType(f"{pkg}.edge.ecg.{name}")
-        mod.__package__ = pkg + ".edge.ecg"
-        mod.__file__ = f"{rev}:edge/ecg/{name}.py"
+        mod = types.ModuleType(f"{pkg}.edge.{name.replace('/', '.')}")
+        mod.__package__ = mod.__name__.rpartition(".")[0]
+        mod.__file__ = f"{rev}:edge/{name}.py"
         sys.modules[mod.__name__] = mod
         exec(compile(src, mod.__file__, "exec"), mod.__dict__)
     ecg = pkg + ".edge.ecg."

@@ -25,6 +25,7 @@ from cardiotune.edge.pipeline import Pipeline
 from cardiotune.edge.session import load_session
 from cardiotune.edge.sources.base import AudioChunk, EcgChunk
 from cardiotune.edge.speech.estimator import OnnxSpeechEstimator
+from cardiotune.edge.synthetic.voice import voiced_signal
 from cardiotune.edge.voice import VoiceAnalyzer
 from ecg_stream import cpu  # bench/ is the script's folder: median process time of repeated runs
 
@@ -39,9 +40,7 @@ TRACKS = [Track(i, v, a) for i, (v, a) in enumerate((v, a) for v in np.linspace(
 
 
 def synthetic_voice(seconds: float, sr: int = 16000) -> np.ndarray:
-    t = np.arange(int(seconds * sr)) / sr
-    syll = (np.sin(2 * np.pi * 3 * t) > -0.3).astype(float)  # ~3 syllables/s with pauses
-    return 0.1 * syll * np.sin(2 * np.pi * 140 * t) * (1 + 0.3 * np.sin(2 * np.pi * 5 * t))
+    return voiced_signal(seconds, sr).astype(np.float64)  # the signal `cardiotune bench runtime` uses
 
 
 def load_audio(path) -> np.ndarray:

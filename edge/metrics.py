@@ -17,6 +17,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence
 __all__ = ["Histogram", "RuntimeMetrics", "metrics_payload", "METRICS_SCHEMA", "DEFAULT_BOUNDS_MS", "STAGES"]
 
 METRICS_SCHEMA = "cardiotune.metrics/1"
+_INF = math.inf
 DEFAULT_BOUNDS_MS: Sequence[float] = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 # the stages the runtime measures (docs/mqtt.md, metrics topic)
 STAGES = {
@@ -40,12 +41,13 @@ class Histogram:
         self.max_ms = 0.0
 
     def observe_ms(self, ms: float) -> None:
-        if not math.isfinite(ms) or ms < 0:
-            return  # a clock glitch must not poison the histogram
+        if not 0.0 <= ms < _INF:
+            return  # a clock glitch (negative, inf, NaN) must not poison the histogram
         self.counts[bisect_left(self.bounds, ms)] += 1
         self.count += 1
         self.sum_ms += ms
-        self.max_ms = max(self.max_ms, ms)
+        if ms > self.max_ms:
+            self.max_ms = ms
 
     def quantile(self, q: float) -> Optional[float]:
         """Estimated ``q``-quantile in ms (None when empty); never above the observed maximum."""
@@ -87,17 +89,19 @@ class RuntimeMetrics:
         self._gauges: Dict[str, Callable[[], Any]] = {}
         self._counters: Dict[str, Callable[[], Any]] = {}
         self.info: Dict[str, Any] = {}  # free-form, e.g. {"recording": {...}}
+        self._stages: Dict[str, tuple] = {}  # stage -> (histogram's observe_ms, raw deque's append or None)
 
     def observe(self, stage: str, seconds: float) -> None:
-        h = self.histograms.get(stage)
-        if h is None:
+        # called per chunk and stage: one dict lookup for the histogram and its raw values
+        entry = self._stages.get(stage)
+        if entry is None:
             h = self.histograms[stage] = Histogram()
-            if self._keep_raw:
-                self.raw[stage] = deque(maxlen=self._keep_raw)
+            raw = self.raw[stage] = deque(maxlen=self._keep_raw) if self._keep_raw else None
+            entry = self._stages[stage] = (h.observe_ms, raw.append if raw is not None else None)
         ms = seconds * 1000.0
-        h.observe_ms(ms)
-        if self._keep_raw:
-            self.raw[stage].append(ms)
+        entry[0](ms)
+        if entry[1] is not None:
+            entry[1](ms)
 
     def gauge(self, name: str, read: Callable[[], Any]) -> None:
         self._gauges[name] = read

@@ -85,7 +85,7 @@ def decode_audio(path: Path, samplerate: int) -> np.ndarray:
     if sr != samplerate:
         from math import gcd
 
-        from scipy.signal import resample_poly
+        from .dsp import resample_poly
 
         g = gcd(int(sr), int(samplerate))
         mono = resample_poly(mono, samplerate // g, int(sr) // g)

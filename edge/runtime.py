@@ -61,10 +61,14 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
     async def produce() -> None:
         async with source:
             async for item in source:
-                if overflow == "drop-oldest" and queue.full():
-                    queue.get_nowait()
-                    stats.dropped_chunks += 1
-                await queue.put(item)
+                if queue.full():
+                    if overflow == "drop-oldest":
+                        queue.get_nowait()
+                        stats.dropped_chunks += 1
+                    else:
+                        await queue.put(item)  # back-pressure: wait for room
+                        continue
+                queue.put_nowait(item)  # room: no coroutine per chunk
         await queue.put(_END)
 
     def publish(event) -> None:
@@ -111,22 +115,29 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
     player_events = asyncio.ensure_future(serve_player_events()) if publisher is not None else None
     try:
         while True:
-            item = await queue.get()
+            item = queue.get_nowait() if queue.qsize() else await queue.get()
             if item is _END:
                 break
-            if isinstance(item, Gap):
+            if isinstance(item, EcgChunk):  # the common item first
+                stats.chunks += 1
+                stats.samples += len(item.samples)
+                if recorder is not None:
+                    recorder.on_chunk(item)
+                t_push = time.monotonic()
+                events = pipeline.push(item)
+            elif isinstance(item, Gap):
                 stats.gaps += 1
                 log.warning("data gap %.3f-%.3f s (%d samples): %s", item.t_start, item.t_end, item.n_missing,
                             item.reason)
                 continue
-            if isinstance(item, AudioChunk):
+            elif isinstance(item, AudioChunk):
                 # raw audio stops here: only the voice estimates derived from it go on
                 stats.audio_chunks += 1
                 stats.voice_estimates += len(pipeline.push_audio(item))
                 if recorder is not None and record_audio:
                     recorder.on_audio(item)
                 continue
-            if isinstance(item, RrChunk):
+            elif isinstance(item, RrChunk):
                 # RR intervals from a chest strap: the pipeline's RR path (same windows and model)
                 stats.rr_chunks += 1
                 stats.rr_intervals += len(item.rr_s)
@@ -134,13 +145,6 @@ async def run_chain(source, pipeline: Pipeline, publisher: Optional[MqttPublishe
                     recorder.on_rr(item)
                 t_push = time.monotonic()
                 events = pipeline.push_rr(item)
-            elif isinstance(item, EcgChunk):
-                stats.chunks += 1
-                stats.samples += len(item.samples)
-                if recorder is not None:
-                    recorder.on_chunk(item)
-                t_push = time.monotonic()
-                events = pipeline.push(item)
             else:
                 raise TypeError(f"source yielded {type(item).__name__}; expected EcgChunk, RrChunk, AudioChunk or Gap")
             if metrics is not None:

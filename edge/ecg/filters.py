@@ -10,16 +10,11 @@ from __future__ import annotations
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.signal import butter, firwin, iirnotch, lfilter, lfilter_zi, sosfilt, sosfilt_zi, tf2sos
 
-try:  # the compiled kernel behind scipy.signal.sosfilt, without its per-call validation
-    from scipy.signal._sosfilt import _sosfilt as _sosfilt_kernel
-except ImportError:  # pragma: no cover - other SciPy layouts use the public function
-    _sosfilt_kernel = None
+from ..dsp import butter_sos, firwin, notch_sos, sosfilt_kernel, sosfilt_zi
 
 __all__ = [
     "SosFilter",
-    "FirFilter",
     "MovingAverage",
     "design_detection_sos",
     "design_clean_sos",
@@ -33,8 +28,7 @@ def _notch_sos(fs: float, mains_hz: Mains, q: float = 30.0) -> list:
     out = []
     for f0 in mains_hz or ():
         if 0 < f0 < 0.45 * fs:  # a notch at/above ~Nyquist is meaningless at low fs
-            b, a = iirnotch(f0, q, fs=fs)
-            out.append(tf2sos(b, a))
+            out.append(notch_sos(f0, q, fs))
     return out
 
 
@@ -43,7 +37,7 @@ def design_detection_sos(
 ) -> np.ndarray:
     """QRS-band band-pass (+ powerline notches) as one second-order-section cascade."""
     hi = min(band_hz[1], 0.45 * fs)
-    parts = [butter(2, (band_hz[0], hi), btype="bandpass", fs=fs, output="sos")]
+    parts = [butter_sos(2, (band_hz[0], hi), "bandpass", fs)]
     parts += _notch_sos(fs, mains_hz)
     return np.vstack(parts)
 
@@ -52,33 +46,38 @@ def design_clean_sos(
     fs: float, highpass_hz: float = 0.5, lowpass_hz: float = 40.0, mains_hz: Mains = (50.0, 60.0)
 ) -> np.ndarray:
     """Diagnostic-ish cleaning: baseline-wander high-pass, notches, muscle-noise low-pass."""
-    parts = [butter(2, highpass_hz, btype="highpass", fs=fs, output="sos")]
+    parts = [butter_sos(2, highpass_hz, "highpass", fs)]
     parts += _notch_sos(fs, mains_hz)
-    parts.append(butter(4, min(lowpass_hz, 0.45 * fs), btype="lowpass", fs=fs, output="sos"))
+    parts.append(butter_sos(4, min(lowpass_hz, 0.45 * fs), "lowpass", fs))
     return np.vstack(parts)
 
 
 class SosFilter:
     """``sosfilt`` with carried state; the state starts at the steady state of the first sample.
 
-    Small chunks are dominated by ``scipy.signal.sosfilt``'s argument handling (~50 us),
-    so the compiled kernel is called directly when SciPy exposes it; output is identical.
+    SciPy's compiled kernel is called directly (:func:`..dsp.sosfilt_kernel`): it skips
+    ``scipy.signal.sosfilt``'s argument handling (~50 us, most of a small chunk's cost) and
+    the ~70 MB import of ``scipy.signal``. Where that file is missing the public function
+    is used; output is identical either way (same compiled loop).
     """
 
     def __init__(self, sos: np.ndarray):
         self.sos = np.ascontiguousarray(sos, dtype=np.float64)
         self._zi0 = sosfilt_zi(self.sos)
         self.zi: Optional[np.ndarray] = None  # shape (1, n_sections, 2) when set
+        self._kernel = sosfilt_kernel()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         if x.size == 0:
             return x.astype(np.float64)
         if self.zi is None:
             self.zi = np.ascontiguousarray((self._zi0 * x[0])[None, :, :])
-        if _sosfilt_kernel is not None:
+        if self._kernel is not None:
             y = np.array(x, dtype=np.float64, order="C").reshape(1, -1)
-            _sosfilt_kernel(self.sos, y, self.zi)
+            self._kernel(self.sos, y, self.zi)
             return y[0]
+        from scipy.signal import sosfilt
+
         y, zi = sosfilt(self.sos, x, zi=self.zi[0])
         self.zi = zi[None, :, :]
         return y
@@ -90,36 +89,13 @@ class SosFilter:
         if self.zi is None:
             self.zi = np.ascontiguousarray((self._zi0 * x[0])[None, :, :])
         out[:] = x
-        if _sosfilt_kernel is not None:
-            _sosfilt_kernel(self.sos, out.reshape(1, -1), self.zi)
+        if self._kernel is not None:
+            self._kernel(self.sos, out.reshape(1, -1), self.zi)
         else:
+            from scipy.signal import sosfilt
+
             out[:], zi = sosfilt(self.sos, x, zi=self.zi[0])
             self.zi = zi[None, :, :]
-
-    def reset(self) -> None:
-        self.zi = None
-
-
-class FirFilter:
-    """FIR ``lfilter`` with carried state (delay = (taps-1)/2 samples for symmetric taps)."""
-
-    def __init__(self, taps: np.ndarray, steady: bool = True):
-        self.b = np.asarray(taps, dtype=np.float64)
-        self._zi0 = lfilter_zi(self.b, [1.0]) if steady else np.zeros(self.b.size - 1)
-        self._steady = steady
-        self.zi: Optional[np.ndarray] = None
-
-    @property
-    def delay(self) -> float:
-        return (self.b.size - 1) / 2.0
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if x.size == 0:
-            return x.astype(np.float64)
-        if self.zi is None:
-            self.zi = self._zi0 * (x[0] if self._steady else 0.0)
-        y, self.zi = lfilter(self.b, [1.0], x, zi=self.zi)
-        return y
 
     def reset(self) -> None:
         self.zi = None

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 import numpy as np
-from scipy.signal import group_delay, sos2tf
 
 from ...errors import DataError
+from ..dsp import group_delay, sos2tf
 from ._buffer import StreamBuffer
 from .filters import MovingAverage, SosFilter, design_detection_sos, lowpass_fir
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Deque, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from scipy.integrate import trapezoid
 
+from ..dsp import trapezoid
 from .frontend import Beat
 from .quality import NOT_AVAILABLE, QUESTIONABLE, VALID, QualitySegment
 from .rr import clean_rr

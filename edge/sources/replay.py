@@ -25,6 +25,7 @@ from .base import AudioChunk, EcgChunk
 __all__ = ["ReplaySource"]
 
 AUDIO_FS = 16000  # audio in sessions is stored at the speech model's rate
+MAX_SPEED_YIELD_S = 0.002  # speed=None: hand the event loop over at least this often
 
 
 class ReplaySource:
@@ -73,11 +74,15 @@ class ReplaySource:
         lead_off = getattr(self.session, "lead_off", None)
         start = self.started_at = self.clock.now()
         ecg = self.session.ecg_mv
+        yielded = time.monotonic()
         for t_end, kind, i, j in self._schedule():
             if self.speed is not None:
                 await self.clock.sleep_until(start + t_end / self.speed)
-            else:
-                await asyncio.sleep(0)  # let the publisher and UI run
+            elif time.monotonic() - yielded >= MAX_SPEED_YIELD_S:
+                # let the publisher and UI run; not per chunk: a loop pass per 40 ms chunk was a
+                # quarter of the CPU of a max-speed replay (a bounded queue downstream yields too)
+                await asyncio.sleep(0)
+                yielded = time.monotonic()
             if kind == 1:
                 yield AudioChunk(np.asarray(self.audio[i:j]), float(AUDIO_FS), a0 + i / AUDIO_FS, i,
                                  time.monotonic())

@@ -3,7 +3,7 @@
 Definition (so that an independent implementation can be checked against it):
 
 - audio is float in [-1, 1], mono, resampled to ``cfg.sample_rate`` with a polyphase
-  filter (:func:`resample_to`, scipy ``resample_poly``);
+  filter (:func:`resample_to`, ``resample_poly`` as in scipy);
 - frames of ``n_fft`` samples every ``hop`` samples, no centring and no padding except
   that audio shorter than one frame is zero-padded to one frame (causal: a frame only
   needs samples that have already arrived, so :class:`StreamingLogMel` gives identical
@@ -110,8 +110,8 @@ def log_mel(audio, cfg: Optional[LogMelConfig] = None) -> np.ndarray:
 
 
 def resample_to(audio, sr_in: int, sr_out: int) -> np.ndarray:
-    """Polyphase resampling (scipy ``resample_poly``) from ``sr_in`` to ``sr_out``."""
-    from scipy.signal import resample_poly
+    """Polyphase resampling (:func:`..dsp.resample_poly`) from ``sr_in`` to ``sr_out``."""
+    from ..dsp import resample_poly
 
     x = np.asarray(audio, dtype=np.float64)
     if sr_in <= 0 or sr_out <= 0:

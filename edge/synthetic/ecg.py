@@ -25,6 +25,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from ..dsp import sosfilt
+
 __all__ = ["Phase", "SubjectProfile", "SyntheticSession", "synthesize_session", "DEMO_PHASES"]
 
 
@@ -112,10 +114,10 @@ def _va_trajectory(phases: Sequence[Phase], t: np.ndarray, tau_s: float, rng) ->
 
 
 def _lowpass(x: np.ndarray, alpha: float) -> np.ndarray:
-    from scipy.signal import lfilter
-
+    """One-pole low-pass y[n] = alpha x[n] + (1 - alpha) y[n-1] (bit-identical to
+    ``lfilter([alpha], [1, alpha - 1], x)``: the same transposed direct form)."""
     alpha = float(np.clip(alpha, 1e-6, 1.0))
-    return lfilter([alpha], [1, alpha - 1], x)
+    return sosfilt(np.array([[alpha, 0.0, 0.0, 1.0, alpha - 1.0, 0.0]]), x)
 
 
 def _beat_times(

@@ -47,4 +47,7 @@ def test_edge_runtime_imports_no_heavy_packages():
     loaded = set(json.loads(out.strip().splitlines()[-1]))
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert heavy == [], f"edge runtime imported heavy modules: {heavy}"
+    # scipy.signal alone is ~70 MB of peak RSS (it imports scipy.stats): edge.dsp replaces it
+    scipy_heavy = sorted(m for m in loaded if m in ("scipy.signal", "scipy.stats", "scipy.integrate"))
+    assert scipy_heavy == [], f"edge runtime imported {scipy_heavy} (use cardiotune.edge.dsp)"
     assert "onnxruntime" in loaded  # the estimator really ran the ONNX runtime

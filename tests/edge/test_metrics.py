@@ -32,7 +32,8 @@ def test_histogram_edge_cases():
     assert h.quantile(0.5) is None
     h.observe_ms(float("nan"))
     h.observe_ms(-1)
-    assert h.count == 0
+    h.observe_ms(float("inf"))
+    assert h.count == 0 and h.sum_ms == 0
     h.observe_ms(50)  # open-ended last bucket: quantile never above the maximum seen
     assert h.counts == [0, 0, 1] and h.quantile(1.0) == 50
     with pytest.raises(ValueError, match="increasing"):

@@ -3,6 +3,7 @@ import asyncio
 import numpy as np
 import pytest
 from cardiotune.edge.session import RecordedSession, load_session, save_session
+from cardiotune.edge.sources import replay
 from cardiotune.edge.sources.replay import ReplaySource
 from cardiotune.edge.timebase import FakeClock
 
@@ -33,6 +34,37 @@ def test_chunks_are_contiguous_and_paced_against_deadlines():
     assert np.array_equal(np.concatenate([c.samples for c in chunks]), sess.ecg_mv)
     # deadline of chunk k = start + (end of chunk k in s) / speed, not accumulated sleeps
     assert clock.deadlines == pytest.approx([100.0 + (k + 1) * 10 / 250.0 / 2.0 for k in range(100)])
+
+
+def test_max_speed_replay_still_lets_other_tasks_run():
+    """speed=None hands the loop over every MAX_SPEED_YIELD_S, not per chunk: a consumer that
+    never awaits (each chunk costs it 1 ms of busy work) must not starve the other tasks."""
+    import time
+
+    sess = RecordedSession(np.zeros(500, np.float32), 250.0)
+
+    async def go():
+        ticks = []
+
+        async def ticker():
+            while True:
+                ticks.append(time.monotonic())
+                await asyncio.sleep(0)
+
+        task = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0)
+        n_before, seen = len(ticks), 0
+        async for _ in ReplaySource(sess, speed=None, chunk_s=0.04):
+            seen += 1
+            end = time.monotonic() + 0.001
+            while time.monotonic() < end:
+                pass
+        task.cancel()
+        return seen, len(ticks) - n_before
+
+    seen, ticks = asyncio.run(go())
+    assert seen == 50
+    assert ticks >= 50 * 0.001 / replay.MAX_SPEED_YIELD_S / 2, ticks  # ~every 2 ms of the 50 ms
 
 
 def test_duration_limits_the_replay_and_bad_arguments_are_named():
