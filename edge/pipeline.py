@@ -70,7 +70,9 @@ class Pipeline:
                  config: PipelineConfig = PipelineConfig(), t0: float = 0.0):
         self.config = config
         self.frontend = EcgFrontEnd(fs, t0=t0)
-        self.windower = HrvWindower(config.window_s, config.hop_s, t0=t0)
+        # no LF/HF on the device: the model reads HR/RMSSD/SDNN, the state message HR/RMSSD, and the
+        # periodogram was ~7 % of the chain's CPU (the batch API and training still compute them)
+        self.windower = HrvWindower(config.window_s, config.hop_s, t0=t0, spectral=False)
         self.baseline = BaselineTracker(config.calibration_s, t0=t0)
         self.estimator = estimator
         self.smoother = VaSmoother(q_per_s=config.q_per_s, stale_after_s=config.stale_after_s)

@@ -160,9 +160,12 @@ def _band_power(t: np.ndarray, rr_ms: np.ndarray, band, df: float = 0.005) -> fl
 
 
 def hrv_features(
-    rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray] = None
+    rr_s: np.ndarray, window_s: float, t_beats: Optional[np.ndarray] = None, spectral: bool = True
 ) -> Tuple[Dict[str, float], Dict[str, str]]:
-    """All features of FEATURES from cleaned RR intervals; NaN with a reason when not valid."""
+    """All features of FEATURES from cleaned RR intervals; NaN with a reason when not valid.
+
+    ``spectral=False``: LF, HF and LF/HF are left NaN ("not computed") - the Lomb-Scargle
+    periodogram is most of a window's cost, and a consumer that never reads them skips it."""
     feats = {k: math.nan for k in FEATURES}
     why: Dict[str, str] = {}
     n = rr_s.size
@@ -187,7 +190,9 @@ def hrv_features(
     t = np.cumsum(rr_s) if t_beats is None else np.asarray(t_beats, dtype=float)
     for key, band in (("lf_ms2", LF_BAND), ("hf_ms2", HF_BAND)):
         need = 2.0 / band[0]  # two cycles of the band's slowest oscillation
-        if window_s < need:
+        if not spectral:
+            why[key] = "not computed (spectral=False)"
+        elif window_s < need:
             why[key] = f"window {window_s:g} s < {need:g} s needed for {band[0]}-{band[1]} Hz"
         elif n < 2 * band[1] * window_s * 0.5:
             why[key] = f"{n} RR intervals too few to resolve {band[1]} Hz"
@@ -211,6 +216,7 @@ class HrvWindower:
         min_beats: int = 8,
         max_unusable_frac: float = 0.2,
         max_questionable_frac: float = 0.1,
+        spectral: bool = True,
     ):
         if not (window_s > 0 and hop_s > 0):
             raise ValueError(f"window_s={window_s!r}, hop_s={hop_s!r}: expected both > 0")
@@ -221,6 +227,7 @@ class HrvWindower:
         # the 20 % rule marks no clean window, 97 % of windows at 0 dB and 22 % at 6 dB.
         self.max_unusable_frac = float(max_unusable_frac)
         self.max_questionable_frac = float(max_questionable_frac)
+        self.spectral = bool(spectral)  # LF/HF/LF-HF (see hrv_features)
         self._next_end = float(t0) + self.window_s
         self._beats: Deque[float] = deque()
         self._segs: Deque[QualitySegment] = deque()
@@ -302,7 +309,7 @@ class HrvWindower:
         if t.size < self.min_beats or ok.sum() < self.min_beats - 1:
             return na(f"only {t.size} beats in {self.window_s:g} s")
         cleaned = clean_rr(rr[ok])
-        feats, why = hrv_features(cleaned.rr_s, self.window_s)
+        feats, why = hrv_features(cleaned.rr_s, self.window_s, spectral=self.spectral)
         corrected = cleaned.n_corrected / max(cleaned.rr_s.size, 1)
         med = _median(cleaned.rr_s)
         # what cleaning could not explain: intervals still > 30 % off the window median

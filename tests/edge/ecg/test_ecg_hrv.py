@@ -51,6 +51,15 @@ def test_lomb_scargle_puts_power_in_the_right_band(f_hz, dominant):
     assert (f["lf_hf"] < 0.1) == (dominant == "hf_ms2")
 
 
+def test_spectral_false_skips_only_lf_hf():
+    rr = modulated_rr(f_hz=0.25)
+    full, _ = hrv_features(rr, 160.0)
+    f, why = hrv_features(rr, 160.0, spectral=False)
+    spectral = {"lf_ms2", "hf_ms2", "lf_hf"}
+    assert all(math.isnan(f[k]) and k in why for k in spectral) and "not computed" in why["hf_ms2"]
+    assert {k: f[k] for k in f if k not in spectral} == {k: full[k] for k in full if k not in spectral}
+
+
 def test_short_window_gives_nan_with_reason():
     f, why = hrv_features(modulated_rr(n=40), 30.0)
     assert math.isnan(f["lf_ms2"]) and "30 s < 50 s" in why["lf_ms2"]
