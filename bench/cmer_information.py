@@ -28,13 +28,12 @@ import os
 import time
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
-from sklearn.linear_model import Ridge
-from sklearn.neighbors import KNeighborsRegressor
-
 from cardiotune.export import splits
 from cardiotune.export.cmer.metrics import mrr, ranks_from_scores
 from cardiotune.export.cmer.train import load_config, music_root, prepare_soundtracks
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Ridge
+from sklearn.neighbors import KNeighborsRegressor
 
 SEEDS = (0, 1, 2, 3, 4)
 FOLDS = 5
@@ -132,13 +131,24 @@ def main() -> None:
         r2m, mm = np.mean(r2s, 0), np.mean(mrrs, 0)
         res["r2"][family] = {"valence": float(r2m[0]), "energy": float(r2m[1])}
         res["mrr"][family] = {"m2e": float(mm[0]), "e2m": float(mm[1]), "chosen": sorted(set(chosen))}
-        print(f"{family:6s} R2 valence {r2m[0]:+.3f} energy {r2m[1]:+.3f} | "
-              f"VA-distance MRR M2E {mm[0]:.3f} E2M {mm[1]:.3f}")
+        print(
+            f"{family:6s} R2 valence {r2m[0]:+.3f} energy {r2m[1]:+.3f} | "
+            f"VA-distance MRR M2E {mm[0]:.3f} E2M {mm[1]:.3f}"
+        )
     best = max(res["r2"].values(), key=lambda r: r["valence"] + r["energy"])
     curve = {}
     measured = (max(best["valence"], 0.0), max(best["energy"], 0.0))
-    for rv, re_ in [measured, (0, 0.7), (0, 0.9), (0.2, 0.5), (0.3, 0.7), (0.5, 0.7), (0.5, 0.9),
-                    (0.8, 0.9), (1.0, 1.0)]:
+    for rv, re_ in [
+        measured,
+        (0, 0.7),
+        (0, 0.9),
+        (0.2, 0.5),
+        (0.3, 0.7),
+        (0.5, 0.7),
+        (0.5, 0.9),
+        (0.8, 0.9),
+        (1.0, 1.0),
+    ]:
         m = oracle_mrr(va, groups, (rv, re_))
         curve[f"R2 valence {rv:.2f}, energy {re_:.2f}"] = {"m2e": m[0], "e2m": m[1]}
         print(f"oracle R2 valence {rv:.2f} energy {re_:.2f}: MRR M2E {m[0]:.3f} E2M {m[1]:.3f}")

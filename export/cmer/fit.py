@@ -27,9 +27,7 @@ def _t(x: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x), dtype=torch.float32)
 
 
-def cmer_scores(
-    model: CMERCL, xm: np.ndarray, xe: np.ndarray, lam: float
-) -> Tuple[np.ndarray, np.ndarray]:
+def cmer_scores(model: CMERCL, xm: np.ndarray, xe: np.ndarray, lam: float) -> Tuple[np.ndarray, np.ndarray]:
     """(M2E scores [music q, emotion t], E2M scores [emotion q, music t]) per Sec. 3.4."""
     model.eval()
     with torch.no_grad():
@@ -41,6 +39,8 @@ def cmer_scores(
 
 def _val_mrr_cmer(model, xm, xe, lam) -> float:
     m2e, e2m = cmer_scores(model, xm, xe, lam)
+    if not (np.isfinite(m2e).all() and np.isfinite(e2m).all()):
+        return float("nan")
     return 0.5 * (mrr(ranks_from_scores(m2e)) + mrr(ranks_from_scores(e2m)))
 
 
@@ -57,12 +57,10 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
         music_cfg=cfg.get("music", {}),
         emotion_cfg=cfg.get("emotion", {}),
     )
-    opt = torch.optim.Adam(
-        model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0))
-    )
+    opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0)))
     xm, xe = _t(xm_tr), _t(xe_tr)
     best, best_state, bad = -np.inf, None, 0
-    curve = []
+    curve, diverged = [], False
     every, patience = int(cfg.get("eval_every", 10)), int(cfg.get("patience", 10))
     for epoch in range(1, int(cfg["epochs"]) + 1):
         model.train()
@@ -79,12 +77,22 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
             float(cfg.get("cca_reg", 1e-3)),
             bool(cfg.get("printed_margin_sign", False)),
         )
+        if not torch.isfinite(loss):
+            # e.g. d_emb far above the batch size: the CCA covariances are rank-deficient and
+            # the eigen-decomposition's gradient blows up. Keep the best weights so far.
+            log.warning("CMER-CL loss is %s at epoch %d: training stopped", loss.item(), epoch)
+            diverged = True
+            break
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
         if epoch % every == 0:
             v = _val_mrr_cmer(model, xm_va, xe_va, lam)
+            if not np.isfinite(v):
+                log.warning("CMER-CL validation scores are not finite at epoch %d: stopped", epoch)
+                diverged = True
+                break
             curve.append(
                 {
                     "epoch": epoch,
@@ -100,14 +108,22 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
                 bad += 1
                 if bad >= patience:
                     break
+    if diverged and best_state is None:
+        raise RuntimeError(
+            f"CMER-CL diverged (non-finite loss or scores) at epoch {epoch}, before its first "
+            f"validation (d_emb={cfg['d_emb']}, lr={cfg['lr']}): expected a finite model"
+        )
     if best_state is not None:
         model.load_state_dict(best_state)
-    return model, {"curve": curve, "best_val_mrr": float(best), "epochs_run": epoch}
+    return model, {
+        "curve": curve,
+        "best_val_mrr": float(best),
+        "epochs_run": epoch,
+        "diverged": diverged,
+    }
 
 
-def fit_regressor(
-    kind: str, x_tr, y_tr, x_va, y_va, cfg: Dict, seed: int
-) -> Tuple[torch.nn.Module, Dict]:
+def fit_regressor(kind: str, x_tr, y_tr, x_va, y_va, cfg: Dict, seed: int) -> Tuple[torch.nn.Module, Dict]:
     """RegMLP / RegBiGRU trained with MAE (the paper's baselines); early stopping on val MAE."""
     torch.manual_seed(seed)
     d_in, d_out = x_tr.shape[-1], y_tr.shape[-1]
@@ -119,9 +135,7 @@ def fit_regressor(
         model = RegBiGRU(d_in, d_out, int(cfg.get("hidden", 32)), units, dropout)
     else:
         raise ValueError(f"regressor kind {kind!r}: expected 'regmlp' or 'regbigru'")
-    opt = torch.optim.Adam(
-        model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0))
-    )
+    opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0)))
     xt, yt, xv, yv = _t(x_tr), _t(y_tr), _t(x_va), _t(y_va)
     best, best_state, bad, curve = np.inf, None, 0, []
     every, patience = int(cfg.get("eval_every", 10)), int(cfg.get("patience", 10))
@@ -147,9 +161,7 @@ def fit_regressor(
     return model, {"curve": curve, "best_val_mae": float(best), "epochs_run": epoch}
 
 
-def regressor_scores(
-    model: torch.nn.Module, x_query: np.ndarray, y_targets: np.ndarray
-) -> np.ndarray:
+def regressor_scores(model: torch.nn.Module, x_query: np.ndarray, y_targets: np.ndarray) -> np.ndarray:
     """S[q, t] = -sum|f(x_q) - y_t| (the paper ranks targets by ascending absolute error)."""
     model.eval()
     with torch.no_grad():
@@ -158,8 +170,6 @@ def regressor_scores(
     return -np.abs(pred[:, None, :] - y[None, :, :]).sum(-1)
 
 
-def evaluate_pair(
-    m2e: np.ndarray, e2m: np.ndarray, va_desc: np.ndarray, feat_desc: np.ndarray
-) -> Dict:
+def evaluate_pair(m2e: np.ndarray, e2m: np.ndarray, va_desc: np.ndarray, feat_desc: np.ndarray) -> Dict:
     """Both directions. M2E's top-5 % cosine compares music features, E2M's compares VA (Sec. 5)."""
     return {"m2e": retrieval_report(m2e, feat_desc), "e2m": retrieval_report(e2m, va_desc)}
