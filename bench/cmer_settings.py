@@ -31,7 +31,9 @@ SETTINGS = {
     "base": {},  # configs/train/cmer.toml as shipped: d 8, lam 0.8, alpha 1
     "d32": {"d_emb": 32},
     "d128": {"d_emb": 128},
+    "d64": {"d_emb": 64},
     "d1024": {"d_emb": 1024},  # the paper's d
+    "d1024_lam0": {"d_emb": 1024, "lam": 0.0},  # the paper's d, KL loss only (no CCA)
     "alpha0.4": {"alpha": 0.4},  # paper's best alpha on PMEmo
     "lam0.6_alpha0.4": {"lam": 0.6, "alpha": 0.4},  # paper's PMEmo pair
     "lam0.5": {"lam": 0.5},  # paper's ablation value
@@ -61,6 +63,9 @@ BASELINES = {
     "b_base": {},
     "b_small": {"units": [32], "dropout": 0.0},
     "b_big": {"units": [128, 64], "dropout": 0.0},
+    # stopped on validation MRR, as CMER-CL is (the paper's baselines: MAE)
+    "b_base_mrr": {"early_stop": "mrr"},
+    "b_small_mrr": {"units": [32], "dropout": 0.0, "early_stop": "mrr"},
 }
 
 
@@ -84,13 +89,20 @@ def run_unit(feat, va, groups, tr, te, cfg, seed, setting):
         out = {}
         for kind in ("regmlp", "regbigru"):
             out[kind] = {
-                d: {"test_mrr": r[kind][d]["mrr"], "val_mae": r[kind]["train"][d]["best_val_mae"]}
+                d: {
+                    "test_mrr": r[kind][d]["mrr"],
+                    "val_mae": r[kind]["train"][d]["best_val_mae"],
+                    "val_mrr": r[kind]["train"][d].get("best_val_mrr"),
+                }
                 for d in ("m2e", "e2m")
             }
     else:
         for k, v in SETTINGS[setting].items():
             c["cmer"][k] = v
-        r = train.cv_unit(feat, va, groups, tr, te, c, seed, baselines=False)
+        try:
+            r = train.cv_unit(feat, va, groups, tr, te, c, seed, baselines=False)
+        except RuntimeError as e:  # diverged before any validation point (see fit_cmer)
+            return {"diverged": str(e), "seconds": round(time.time() - t0, 2)}
         info = r["cmer"]["train"]
         out = {
             "cmer": {d: {"test_mrr": r["cmer"][d]["mrr"]} for d in ("m2e", "e2m")},
@@ -134,6 +146,10 @@ def main() -> None:
                 done[(setting, seed, k)] = rec
         rs = [done[(setting, s, k)] for s in args.seeds for k in range(folds)]
         secs = sum(r["seconds"] for r in rs)
+        bad = [r for r in rs if "diverged" in r]
+        if bad:
+            print(f"{setting:16s} diverged in {len(bad)}/{len(rs)} fits: {bad[0]['diverged']}", flush=True)
+            continue
         if setting in BASELINES:
             for kind in ("regmlp", "regbigru"):
                 print(

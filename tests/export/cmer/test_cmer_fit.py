@@ -58,3 +58,27 @@ def test_divergence_before_any_validation_is_an_error(monkeypatch):
     _nan_after(3, monkeypatch)
     with pytest.raises(RuntimeError, match="diverged"):
         fit.fit_cmer(xm, xe, xm, xe, CFG, seed=0)
+
+
+@pytest.mark.parametrize("stop_on", ["mae", "mrr"])
+def test_regressor_keeps_the_checkpoint_best_on_its_criterion(stop_on):
+    xm, xe = _data(40, 0)
+    vm, ve = _data(12, 1)
+    cfg = {"lr": 3e-3, "epochs": 150, "eval_every": 10, "patience": 100, "units": [16], "dropout": 0.0}
+    model, info = fit.fit_regressor("regmlp", xm, xe[:, 0], vm, ve[:, 0], dict(cfg, early_stop=stop_on), 0)
+    key = f"val_{stop_on}"
+    vals = [c[key] for c in info["curve"]]
+    best = max(vals) if stop_on == "mrr" else min(vals)
+    assert info[f"best_{key}"] == best
+    scores = fit.regressor_scores(model, vm, ve[:, 0])
+    mae = float(np.abs(fit.regressor_scores(model, vm, ve[:, 0]).diagonal()).mean() / 2)  # 2 outputs
+    if stop_on == "mrr":
+        assert fit.mrr(fit.ranks_from_scores(scores)) == pytest.approx(best)
+    else:
+        assert mae == pytest.approx(best, rel=1e-5)
+
+
+def test_regressor_rejects_an_unknown_stopping_criterion():
+    xm, xe = _data(10, 0)
+    with pytest.raises(ValueError, match="early_stop 'loss'"):
+        fit.fit_regressor("regmlp", xm, xe[:, 0], xm, xe[:, 0], {"lr": 1e-3, "epochs": 1, "early_stop": "loss"}, 0)
