@@ -29,6 +29,9 @@ from cardiotune.export.cmer import train
 # name -> overrides of [cmer] (paper = Takashima et al., seed 002, Sec. 4.3-4.4)
 SETTINGS = {
     "base": {},  # configs/train/cmer.toml as shipped: d 8, lam 0.8, alpha 1
+    "noproj": {"cca_projection": False},  # Pearson on the raw FC outputs (before the fix)
+    "d32_noproj": {"d_emb": 32, "cca_projection": False},
+    "lam1": {"lam": 1.0},  # CCA loss only
     "d32": {"d_emb": 32},
     "d128": {"d_emb": 128},
     "d64": {"d_emb": 64},

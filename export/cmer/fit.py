@@ -59,6 +59,9 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
     )
     opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0)))
     xm, xe = _t(xm_tr), _t(xe_tr)
+    reg = float(cfg.get("cca_reg", 1e-3))
+    # Sec. 3.3.1: retrieval uses E = W^T FC(f); false = raw FC outputs (before issue 5's fix)
+    project = bool(cfg.get("cca_projection", True))
     best, best_state, bad = -np.inf, None, 0
     curve, diverged = [], False
     every, patience = int(cfg.get("eval_every", 10)), int(cfg.get("patience", 10))
@@ -74,7 +77,7 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
             ve,
             lam,
             alpha,
-            float(cfg.get("cca_reg", 1e-3)),
+            reg,
             bool(cfg.get("printed_margin_sign", False)),
         )
         if not torch.isfinite(loss):
@@ -88,6 +91,8 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
         if epoch % every == 0:
+            if project:
+                model.fit_cca(xm, xe, reg)  # E = W^T FC(f) with W from the training items
             v = _val_mrr_cmer(model, xm_va, xe_va, lam)
             if not np.isfinite(v):
                 log.warning("CMER-CL validation scores are not finite at epoch %d: stopped", epoch)
@@ -108,13 +113,16 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
                 bad += 1
                 if bad >= patience:
                     break
+            model.reset_cca()  # train on the raw FC outputs, as the CCA loss expects
     if diverged and best_state is None:
         raise RuntimeError(
             f"CMER-CL diverged (non-finite loss or scores) at epoch {epoch}, before its first "
             f"validation (d_emb={cfg['d_emb']}, lr={cfg['lr']}): expected a finite model"
         )
     if best_state is not None:
-        model.load_state_dict(best_state)
+        model.load_state_dict(best_state)  # holds the projection fitted at that epoch
+    elif project:
+        model.fit_cca(xm, xe, reg)
     return model, {
         "curve": curve,
         "best_val_mrr": float(best),
