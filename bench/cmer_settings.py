@@ -32,6 +32,7 @@ SETTINGS = {
     "noproj": {"cca_projection": False},  # Pearson on the raw FC outputs (before the fix)
     "d32_noproj": {"d_emb": 32, "cca_projection": False},
     "lam1": {"lam": 1.0},  # CCA loss only
+    "d32_lam1": {"d_emb": 32, "lam": 1.0},
     "d32": {"d_emb": 32},
     "d128": {"d_emb": 128},
     "d64": {"d_emb": 64},
@@ -49,11 +50,14 @@ SETTINGS = {
         "emotion": {"hidden": 128, "units": [256], "dropout": 0.5},
         "d_emb": 32,
     },
-    # the paper's encoders (Sec. 4.3.1), d 64 (1024 is too slow here), lr 1e-5, 5001 epochs
+    # the paper's encoders (Sec. 4.3.1), lr 1e-5, 5001 epochs, lam 0.8 / alpha 1 (DEAM);
+    # d 32, the largest that trains here (>= 64 diverges: CCA covariances of ~70 items)
     "paper_enc": {
         "music": {"units": [256, 512, 512, 1024, 1024], "dropout": 0.5},
         "emotion": {"hidden": 512, "units": [512, 512, 512, 1024, 1024], "dropout": 0.5},
-        "d_emb": 64,
+        "d_emb": 32,
+        "lam": 0.8,
+        "alpha": 1.0,
         "lr": 1e-5,
         "weight_decay": 0.0,
         "epochs": 5001,
