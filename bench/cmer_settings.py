@@ -33,6 +33,10 @@ SETTINGS = {
     "d32_noproj": {"d_emb": 32, "cca_projection": False},
     "lam1": {"lam": 1.0},  # CCA loss only
     "d32_lam1": {"d_emb": 32, "lam": 1.0},
+    # KL hinges averaged instead of summed (not the paper: puts CCA and KL on one scale)
+    "d32_klmean_lam0.5": {"d_emb": 32, "lam": 0.5, "kl_reduction": "mean"},
+    "d32_klmean_lam0.8": {"d_emb": 32, "lam": 0.8, "kl_reduction": "mean"},
+    "d32_klmean_lam0.2": {"d_emb": 32, "lam": 0.2, "kl_reduction": "mean"},
     "d32": {"d_emb": 32},
     "d128": {"d_emb": 128},
     "d64": {"d_emb": 64},

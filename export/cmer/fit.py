@@ -79,6 +79,7 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
             alpha,
             reg,
             bool(cfg.get("printed_margin_sign", False)),
+            str(cfg.get("kl_reduction", "sum")),
         )
         if not torch.isfinite(loss):
             # e.g. d_emb far above the batch size: the CCA covariances are rank-deficient and

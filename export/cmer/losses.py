@@ -151,13 +151,24 @@ def composite_loss(
     alpha: float = 1.0,
     reg: float = 1e-3,
     printed_sign: bool = False,
+    kl_reduction: str = "sum",
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Eq. 1. Returns (total, cca, kl) so both terms can be logged."""
+    """Eq. 1. Returns (total, cca, kl) so both terms can be logged.
+
+    ``kl_reduction="sum"`` is the paper's KL(G) (a sum over all 2 N (N - 1) hinges, so it
+    outweighs the CCA term, at most d, by orders of magnitude); ``"mean"`` averages the hinges,
+    which puts the two terms on comparable scales so that lam actually trades them off.
+    """
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lam={lam!r}: expected a weight in [0, 1]")
+    if kl_reduction not in ("sum", "mean"):
+        raise ValueError(f"kl_reduction={kl_reduction!r}: expected 'sum' or 'mean'")
     zero = torch.zeros((), dtype=e_m.dtype)
     cca = cca_loss(e_m, e_e, reg) if lam > 0 else zero
     kl = kl_ranking_loss(mu_m, var_m, mu_e, var_e, alpha, printed_sign) if lam < 1 else zero
+    if kl_reduction == "mean":
+        n = mu_m.shape[0]
+        kl = kl / (2 * n * (n - 1))
     return lam * cca + (1 - lam) * kl, cca, kl
 
 

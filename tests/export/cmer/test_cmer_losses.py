@@ -143,6 +143,12 @@ def test_composite_is_the_lambda_mix():
         assert float(total) == pytest.approx(lam * cca + (1 - lam) * kl, rel=1e-9)
     with pytest.raises(ValueError, match="lam"):
         composite_loss(em, ee, mm, vm, me, ve, 1.5)
+    # mean reduction: the average over the 2 N (N - 1) = 480 hinges of the 16-pair batch
+    total, _, k = composite_loss(em, ee, mm, vm, me, ve, 0.3, 1.0, kl_reduction="mean")
+    assert float(k) == pytest.approx(kl / 480, rel=1e-9)
+    assert float(total) == pytest.approx(0.3 * cca + 0.7 * kl / 480, rel=1e-9)
+    with pytest.raises(ValueError, match="kl_reduction"):
+        composite_loss(em, ee, mm, vm, me, ve, 0.3, kl_reduction="max")
 
 
 def test_retrieval_score_formula():
