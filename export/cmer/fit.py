@@ -27,9 +27,7 @@ def _t(x: np.ndarray) -> torch.Tensor:
     return torch.as_tensor(np.asarray(x), dtype=torch.float32)
 
 
-def cmer_scores(
-    model: CMERCL, xm: np.ndarray, xe: np.ndarray, lam: float
-) -> Tuple[np.ndarray, np.ndarray]:
+def cmer_scores(model: CMERCL, xm: np.ndarray, xe: np.ndarray, lam: float) -> Tuple[np.ndarray, np.ndarray]:
     """(M2E scores [music q, emotion t], E2M scores [emotion q, music t]) per Sec. 3.4."""
     model.eval()
     with torch.no_grad():
@@ -41,6 +39,8 @@ def cmer_scores(
 
 def _val_mrr_cmer(model, xm, xe, lam) -> float:
     m2e, e2m = cmer_scores(model, xm, xe, lam)
+    if not (np.isfinite(m2e).all() and np.isfinite(e2m).all()):
+        return float("nan")
     return 0.5 * (mrr(ranks_from_scores(m2e)) + mrr(ranks_from_scores(e2m)))
 
 
@@ -57,12 +57,13 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
         music_cfg=cfg.get("music", {}),
         emotion_cfg=cfg.get("emotion", {}),
     )
-    opt = torch.optim.Adam(
-        model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0))
-    )
+    opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0)))
     xm, xe = _t(xm_tr), _t(xe_tr)
+    reg = float(cfg.get("cca_reg", 1e-3))
+    # Sec. 3.3.1: retrieval uses E = W^T FC(f); false = raw FC outputs (before issue 5's fix)
+    project = bool(cfg.get("cca_projection", True))
     best, best_state, bad = -np.inf, None, 0
-    curve = []
+    curve, diverged = [], False
     every, patience = int(cfg.get("eval_every", 10)), int(cfg.get("patience", 10))
     for epoch in range(1, int(cfg["epochs"]) + 1):
         model.train()
@@ -76,15 +77,28 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
             ve,
             lam,
             alpha,
-            float(cfg.get("cca_reg", 1e-3)),
+            reg,
             bool(cfg.get("printed_margin_sign", False)),
+            str(cfg.get("kl_reduction", "sum")),
         )
+        if not torch.isfinite(loss):
+            # e.g. d_emb far above the batch size: the CCA covariances are rank-deficient and
+            # the eigen-decomposition's gradient blows up. Keep the best weights so far.
+            log.warning("CMER-CL loss is %s at epoch %d: training stopped", loss.item(), epoch)
+            diverged = True
+            break
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 10.0)
         opt.step()
         if epoch % every == 0:
+            if project:
+                model.fit_cca(xm, xe, reg)  # E = W^T FC(f) with W from the training items
             v = _val_mrr_cmer(model, xm_va, xe_va, lam)
+            if not np.isfinite(v):
+                log.warning("CMER-CL validation scores are not finite at epoch %d: stopped", epoch)
+                diverged = True
+                break
             curve.append(
                 {
                     "epoch": epoch,
@@ -100,15 +114,33 @@ def fit_cmer(xm_tr, xe_tr, xm_va, xe_va, cfg: Dict, seed: int) -> Tuple[CMERCL, 
                 bad += 1
                 if bad >= patience:
                     break
+            model.reset_cca()  # train on the raw FC outputs, as the CCA loss expects
+    if diverged and best_state is None:
+        raise RuntimeError(
+            f"CMER-CL diverged (non-finite loss or scores) at epoch {epoch}, before its first "
+            f"validation (d_emb={cfg['d_emb']}, lr={cfg['lr']}): expected a finite model"
+        )
     if best_state is not None:
-        model.load_state_dict(best_state)
-    return model, {"curve": curve, "best_val_mrr": float(best), "epochs_run": epoch}
+        model.load_state_dict(best_state)  # holds the projection fitted at that epoch
+    elif project:
+        model.fit_cca(xm, xe, reg)
+    return model, {
+        "curve": curve,
+        "best_val_mrr": float(best),
+        "epochs_run": epoch,
+        "diverged": diverged,
+    }
 
 
-def fit_regressor(
-    kind: str, x_tr, y_tr, x_va, y_va, cfg: Dict, seed: int
-) -> Tuple[torch.nn.Module, Dict]:
-    """RegMLP / RegBiGRU trained with MAE (the paper's baselines); early stopping on val MAE."""
+def fit_regressor(kind: str, x_tr, y_tr, x_va, y_va, cfg: Dict, seed: int) -> Tuple[torch.nn.Module, Dict]:
+    """RegMLP / RegBiGRU trained with MAE (the paper's baselines).
+
+    Early stopping on the validation MAE (``early_stop = "mae"``, default) or, to select the
+    baselines on the same criterion as CMER-CL, on the validation retrieval MRR (``"mrr"``).
+    """
+    stop_on = cfg.get("early_stop", "mae")
+    if stop_on not in ("mae", "mrr"):
+        raise ValueError(f"baseline early_stop {stop_on!r}: expected 'mae' or 'mrr'")
     torch.manual_seed(seed)
     d_in, d_out = x_tr.shape[-1], y_tr.shape[-1]
     units = tuple(cfg.get("units", (64, 64)))
@@ -119,11 +151,9 @@ def fit_regressor(
         model = RegBiGRU(d_in, d_out, int(cfg.get("hidden", 32)), units, dropout)
     else:
         raise ValueError(f"regressor kind {kind!r}: expected 'regmlp' or 'regbigru'")
-    opt = torch.optim.Adam(
-        model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0))
-    )
+    opt = torch.optim.Adam(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg.get("weight_decay", 0)))
     xt, yt, xv, yv = _t(x_tr), _t(y_tr), _t(x_va), _t(y_va)
-    best, best_state, bad, curve = np.inf, None, 0, []
+    best, best_state, bad, curve, best_point = np.inf, None, 0, [], {}
     every, patience = int(cfg.get("eval_every", 10)), int(cfg.get("patience", 10))
     for epoch in range(1, int(cfg["epochs"]) + 1):
         model.train()
@@ -135,21 +165,26 @@ def fit_regressor(
             model.eval()
             with torch.no_grad():
                 v = float((model(xv) - yv).abs().mean())
-            curve.append({"epoch": epoch, "loss": loss.item(), "val_mae": v})
+            point = {"epoch": epoch, "loss": loss.item(), "val_mae": v}
+            if stop_on == "mrr":  # minimise -MRR so the comparison below stays one-sided
+                point["val_mrr"] = mrr(ranks_from_scores(regressor_scores(model, x_va, y_va)))
+                v = -point["val_mrr"]
+            curve.append(point)
             if v < best - 1e-9:
-                best, best_state, bad = v, copy.deepcopy(model.state_dict()), 0
+                best, best_state, bad, best_point = v, copy.deepcopy(model.state_dict()), 0, point
             else:
                 bad += 1
                 if bad >= patience:
                     break
     if best_state is not None:
         model.load_state_dict(best_state)
-    return model, {"curve": curve, "best_val_mae": float(best), "epochs_run": epoch}
+    info = {"curve": curve, "epochs_run": epoch, "early_stop": stop_on}
+    info.update({f"best_{k}": float(v) for k, v in best_point.items() if k.startswith("val_")})
+    info.setdefault("best_val_mae", float("inf"))  # no validation point was reached
+    return model, info
 
 
-def regressor_scores(
-    model: torch.nn.Module, x_query: np.ndarray, y_targets: np.ndarray
-) -> np.ndarray:
+def regressor_scores(model: torch.nn.Module, x_query: np.ndarray, y_targets: np.ndarray) -> np.ndarray:
     """S[q, t] = -sum|f(x_q) - y_t| (the paper ranks targets by ascending absolute error)."""
     model.eval()
     with torch.no_grad():
@@ -158,8 +193,6 @@ def regressor_scores(
     return -np.abs(pred[:, None, :] - y[None, :, :]).sum(-1)
 
 
-def evaluate_pair(
-    m2e: np.ndarray, e2m: np.ndarray, va_desc: np.ndarray, feat_desc: np.ndarray
-) -> Dict:
+def evaluate_pair(m2e: np.ndarray, e2m: np.ndarray, va_desc: np.ndarray, feat_desc: np.ndarray) -> Dict:
     """Both directions. M2E's top-5 % cosine compares music features, E2M's compares VA (Sec. 5)."""
     return {"m2e": retrieval_report(m2e, feat_desc), "e2m": retrieval_report(e2m, va_desc)}

@@ -5,6 +5,11 @@
   al. 2013, the paper's ref. [7]): with regularised covariances ``S_mm + r I`` and
   ``S_ee + r I``, the optimum is the sum of the singular values of
   ``T = S_mm^{-1/2} S_me S_ee^{-1/2}``, i.e. the sum of the canonical correlations.
+* :func:`cca_projection` - the W^(m), W^(e) of Eq. 3 for a set of embeddings, so that
+  ``E = W^T FC(f)`` (Sec. 3.3.1) are paired canonical variates; the Pearson term of the
+  retrieval score compares E_q and E_t dimension by dimension, which only means something in
+  that paired space (the CCA loss is invariant to any invertible map of either view, so the
+  raw FC outputs' dimensions are not paired).
 * :func:`kl_diag` - Eq. 8: KL(N1 || N2) for diagonal Gaussians (``sigma`` = variances).
 * :func:`kl_ranking_loss` - Eqs. 4-6 summed over positive pairs: hinge with margin alpha
   over *all* in-batch negatives, music-anchored and emotion-anchored.
@@ -31,6 +36,7 @@ import torch
 __all__ = [
     "canonical_correlations",
     "cca_loss",
+    "cca_projection",
     "kl_diag",
     "kl_matrix",
     "kl_ranking_loss",
@@ -46,15 +52,10 @@ def _inv_sqrt(mat: torch.Tensor, eps: float) -> torch.Tensor:
     return v @ torch.diag(w.rsqrt()) @ v.T
 
 
-def canonical_correlations(
-    h1: torch.Tensor, h2: torch.Tensor, reg: float = 1e-3, eps: float = 1e-9
-) -> torch.Tensor:
+def canonical_correlations(h1: torch.Tensor, h2: torch.Tensor, reg: float = 1e-3, eps: float = 1e-9) -> torch.Tensor:
     """Canonical correlations of the batch (N, d1) x (N, d2), regularised by ``reg * I``."""
     if h1.ndim != 2 or h2.ndim != 2 or h1.shape[0] != h2.shape[0]:
-        raise ValueError(
-            "expected (N, d1) and (N, d2) with the same N, "
-            f"got {tuple(h1.shape)} and {tuple(h2.shape)}"
-        )
+        raise ValueError(f"expected (N, d1) and (N, d2) with the same N, got {tuple(h1.shape)} and {tuple(h2.shape)}")
     n = h1.shape[0]
     if n < 2:
         raise ValueError("CCA needs a batch of at least 2 pairs")
@@ -69,9 +70,29 @@ def canonical_correlations(
     return torch.sqrt(torch.clamp(w, min=eps)).flip(0)
 
 
-def cca_loss(
-    e_m: torch.Tensor, e_e: torch.Tensor, reg: float = 1e-3, top_k: int = 0
-) -> torch.Tensor:
+def cca_projection(
+    h1: torch.Tensor, h2: torch.Tensor, reg: float = 1e-3, eps: float = 1e-9
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Closed-form regularised CCA of (N, d1) x (N, d2): ``(mean1, W1, mean2, W2, corr)``.
+
+    ``(h1 - mean1) @ W1`` and ``(h2 - mean2) @ W2`` are whitened canonical variates, column
+    k of one paired with column k of the other, sorted by canonical correlation ``corr``.
+    """
+    if h1.ndim != 2 or h2.ndim != 2 or h1.shape[0] != h2.shape[0] or h1.shape[0] < 2:
+        raise ValueError(
+            f"expected (N, d1) and (N, d2) with the same N >= 2, got {tuple(h1.shape)} and {tuple(h2.shape)}"
+        )
+    n = h1.shape[0]
+    m1, m2 = h1.mean(0), h2.mean(0)
+    c1, c2 = h1 - m1, h2 - m2
+    s11 = c1.T @ c1 / (n - 1) + reg * torch.eye(h1.shape[1], dtype=h1.dtype)
+    s22 = c2.T @ c2 / (n - 1) + reg * torch.eye(h2.shape[1], dtype=h2.dtype)
+    i1, i2 = _inv_sqrt(s11, eps), _inv_sqrt(s22, eps)
+    u, corr, vh = torch.linalg.svd(i1 @ (c1.T @ c2 / (n - 1)) @ i2, full_matrices=False)
+    return m1, i1 @ u, m2, i2 @ vh.T, corr
+
+
+def cca_loss(e_m: torch.Tensor, e_e: torch.Tensor, reg: float = 1e-3, top_k: int = 0) -> torch.Tensor:
     """Eq. 3: minus the sum of canonical correlations (all, or the ``top_k`` largest)."""
     c = canonical_correlations(e_m, e_e, reg)
     if top_k:
@@ -79,9 +100,7 @@ def cca_loss(
     return -c.sum()
 
 
-def kl_diag(
-    mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor
-) -> torch.Tensor:
+def kl_diag(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor) -> torch.Tensor:
     """Eq. 8: KL(N(mu1, diag var1) || N(mu2, diag var2)) over the last axis (broadcasts)."""
     return 0.5 * (
         (var1 / var2).sum(-1)
@@ -91,9 +110,7 @@ def kl_diag(
     )
 
 
-def kl_matrix(
-    mu_a: torch.Tensor, var_a: torch.Tensor, mu_b: torch.Tensor, var_b: torch.Tensor
-) -> torch.Tensor:
+def kl_matrix(mu_a: torch.Tensor, var_a: torch.Tensor, mu_b: torch.Tensor, var_b: torch.Tensor) -> torch.Tensor:
     """K[i, j] = KL(N_a[i] || N_b[j]) for (N, d) and (M, d) inputs."""
     return kl_diag(mu_a[:, None, :], var_a[:, None, :], mu_b[None, :, :], var_b[None, :, :])
 
@@ -134,13 +151,24 @@ def composite_loss(
     alpha: float = 1.0,
     reg: float = 1e-3,
     printed_sign: bool = False,
+    kl_reduction: str = "sum",
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Eq. 1. Returns (total, cca, kl) so both terms can be logged."""
+    """Eq. 1. Returns (total, cca, kl) so both terms can be logged.
+
+    ``kl_reduction="sum"`` is the paper's KL(G) (a sum over all 2 N (N - 1) hinges, so it
+    outweighs the CCA term, at most d, by orders of magnitude); ``"mean"`` averages the hinges,
+    which puts the two terms on comparable scales so that lam actually trades them off.
+    """
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lam={lam!r}: expected a weight in [0, 1]")
+    if kl_reduction not in ("sum", "mean"):
+        raise ValueError(f"kl_reduction={kl_reduction!r}: expected 'sum' or 'mean'")
     zero = torch.zeros((), dtype=e_m.dtype)
     cca = cca_loss(e_m, e_e, reg) if lam > 0 else zero
     kl = kl_ranking_loss(mu_m, var_m, mu_e, var_e, alpha, printed_sign) if lam < 1 else zero
+    if kl_reduction == "mean":
+        n = mu_m.shape[0]
+        kl = kl / (2 * n * (n - 1))
     return lam * cca + (1 - lam) * kl, cca, kl
 
 

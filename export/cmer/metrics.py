@@ -27,9 +27,10 @@ def ranks_from_scores(scores: np.ndarray) -> np.ndarray:
     """1-based rank of the relevant (diagonal) target for each query row."""
     s = np.asarray(scores, dtype=np.float64)
     if s.ndim != 2 or s.shape[0] != s.shape[1]:
-        raise ValueError(
-            f"scores has shape {s.shape}: expected a square (queries x targets) matrix"
-        )
+        raise ValueError(f"scores has shape {s.shape}: expected a square (queries x targets) matrix")
+    if not np.isfinite(s).all():
+        # NaN compares False with everything, which would give the impossible rank 0
+        raise ValueError(f"scores has {int((~np.isfinite(s)).sum())} non-finite entries")
     pos = np.diagonal(s)[:, None]
     return (s >= pos).sum(axis=1).astype(int)  # counts itself, so the best rank is 1
 
@@ -53,9 +54,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
-def top_fraction_cosine(
-    scores: np.ndarray, target_descriptors: np.ndarray, fraction: float = 0.05
-) -> np.ndarray:
+def top_fraction_cosine(scores: np.ndarray, target_descriptors: np.ndarray, fraction: float = 0.05) -> np.ndarray:
     """Per query: mean cosine between the query's own descriptor and those of its top ``fraction``.
 
     ``target_descriptors[t]`` describes item ``t`` in the *query's* space (e.g. for E2M the

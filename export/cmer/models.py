@@ -66,9 +66,7 @@ class MLPEncoder(nn.Module):
 
 
 class BiGRUEncoder(nn.Module):
-    def __init__(
-        self, d_in: int, hidden: int = 32, units: Sequence[int] = (64,), dropout: float = 0.2
-    ):
+    def __init__(self, d_in: int, hidden: int = 32, units: Sequence[int] = (64,), dropout: float = 0.2):
         super().__init__()
         self.gru = nn.GRU(d_in, hidden, batch_first=True, bidirectional=True)
         self.drop = nn.Dropout(dropout)
@@ -91,7 +89,12 @@ def build_encoder(kind: str, d_in: int, cfg: Dict) -> nn.Module:
 
 
 class CMERBranch(nn.Module):
-    """One modality: encoder -> (E for CCA, mu and variance for the KL space)."""
+    """One modality: encoder -> (E for CCA, mu and variance for the KL space).
+
+    ``E = (FC(f) - cca_mean) @ cca_w``: the buffers hold this view's CCA projection W of
+    Eq. 3 (identity while training; set by :meth:`CMERCL.fit_cca` from training data), so
+    that exported models and stored embeddings are already in the paired canonical space.
+    """
 
     def __init__(self, encoder: nn.Module, d_emb: int):
         super().__init__()
@@ -99,11 +102,17 @@ class CMERBranch(nn.Module):
         self.fc_e = nn.Linear(encoder.d_out, d_emb)
         self.fc_mu = nn.Linear(encoder.d_out, d_emb)
         self.fc_var = nn.Linear(encoder.d_out, d_emb)
+        self.register_buffer("cca_mean", torch.zeros(d_emb))
+        self.register_buffer("cca_w", torch.eye(d_emb))
+
+    def reset_cca(self) -> None:
+        self.cca_mean.zero_()
+        self.cca_w.copy_(torch.eye(self.cca_w.shape[0]))
 
     def forward(self, x: torch.Tensor):
         f = self.encoder(x)
         var = nn.functional.softplus(self.fc_var(f)) + _VAR_FLOOR
-        return self.fc_e(f), self.fc_mu(f), var
+        return (self.fc_e(f) - self.cca_mean) @ self.cca_w, self.fc_mu(f), var
 
 
 class CMERCL(nn.Module):
@@ -119,20 +128,40 @@ class CMERCL(nn.Module):
     ):
         super().__init__()
         self.music = CMERBranch(build_encoder(music_encoder, d_music, music_cfg or {}), d_emb)
-        self.emotion = CMERBranch(
-            build_encoder(emotion_encoder, d_emotion, emotion_cfg or {}), d_emb
-        )
+        self.emotion = CMERBranch(build_encoder(emotion_encoder, d_emotion, emotion_cfg or {}), d_emb)
 
     def forward(self, x_music: torch.Tensor, x_emotion: torch.Tensor):
         return self.music(x_music), self.emotion(x_emotion)
+
+    def reset_cca(self) -> None:
+        """Identity projection: E is the raw FC output (as during training)."""
+        self.music.reset_cca()
+        self.emotion.reset_cca()
+
+    @torch.no_grad()
+    def fit_cca(self, x_music: torch.Tensor, x_emotion: torch.Tensor, reg: float = 1e-3) -> torch.Tensor:
+        """Set both views' CCA projections from paired (training) items; returns the correlations.
+
+        Runs in eval mode (no dropout) and leaves the model in eval mode.
+        """
+        from .losses import cca_projection  # losses imports nothing from here; avoids a cycle
+
+        self.eval()
+        self.reset_cca()
+        e_m, _, _ = self.music(x_music)
+        e_e, _, _ = self.emotion(x_emotion)
+        m_m, w_m, m_e, w_e, corr = cca_projection(e_m, e_e, reg)
+        self.music.cca_mean.copy_(m_m)
+        self.music.cca_w.copy_(w_m)
+        self.emotion.cca_mean.copy_(m_e)
+        self.emotion.cca_w.copy_(w_e)
+        return corr
 
 
 class RegMLP(nn.Module):
     """One-way regressor on the time-averaged input (RegMLP-M2E / RegMLP-E2M)."""
 
-    def __init__(
-        self, d_in: int, d_out: int, units: Sequence[int] = (64, 64), dropout: float = 0.2
-    ):
+    def __init__(self, d_in: int, d_out: int, units: Sequence[int] = (64, 64), dropout: float = 0.2):
         super().__init__()
         self.enc = MLPEncoder(d_in, units, dropout)
         self.out = nn.Linear(self.enc.d_out, d_out)

@@ -233,7 +233,7 @@ def run(
     result["seconds"] = round(time.time() - t0, 1)
     with open(os.path.join(out_dir, "retrieval_metrics.json"), "w") as f:
         json.dump(result, f, indent=2)
-    _plots(done, sweep_res, out_dir, seeds[0])
+    _plots(done, sweep_res, out_dir, seeds[0], summary)
     return result
 
 
@@ -276,7 +276,7 @@ def _save_final(feat, va, groups, cfg: Dict, ck_dir: str, result: Dict) -> None:
         )
 
 
-def _plots(done: Dict, sweep_res: Dict, out_dir: str, seed: int) -> None:
+def _plots(done: Dict, sweep_res: Dict, out_dir: str, seed: int, summary: Optional[Dict] = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -297,14 +297,20 @@ def _plots(done: Dict, sweep_res: Dict, out_dir: str, seed: int) -> None:
     plt.close(fig)
     if sweep_res:
         lams = sorted(float(k) for k in sweep_res)
-        fig, ax = plt.subplots(figsize=(5, 3.5))
-        for d in ("m2e", "e2m"):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for d, colour in (("m2e", "C0"), ("e2m", "C1")):
             m = np.array([sweep_res[f"{x:.2f}"][d]["mrr_mean"] for x in lams])
             s = np.array([sweep_res[f"{x:.2f}"][d]["mrr_sd"] for x in lams])
-            ax.errorbar(lams, m, yerr=s, marker="o", capsize=3, label=d.upper())
+            ax.errorbar(lams, m, yerr=s, marker="o", capsize=3, color=colour, label=d.upper())
+            if summary:  # the better baseline of the main run and the 1.5x target
+                base = max(summary[k][f"{d}_mrr"]["mean"] for k in ("regmlp", "regbigru"))
+                ax.axhline(base, color=colour, ls="--", lw=1, label=f"{d.upper()} better baseline")
+                ax.axhline(1.5 * base, color=colour, ls=":", lw=1, label=f"{d.upper()} 1.5x baseline")
+        if summary:
+            ax.axhline(summary["cmer"]["m2e_chance_mrr"]["mean"], color="grey", ls="-.", lw=1, label="chance")
         ax.set_xlabel("lambda (0 = KL loss only, 1 = CCA loss only)")
         ax.set_ylabel("MRR (held-out folds)")
-        ax.legend()
+        ax.legend(fontsize=7, ncol=2)
         fig.tight_layout()
         fig.savefig(os.path.join(out_dir, "cmer_lambda_sweep.png"), dpi=100)
         plt.close(fig)

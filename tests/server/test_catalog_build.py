@@ -53,9 +53,13 @@ def test_build_scores_skips_and_is_incremental(music, tmp_path):
     rows = con.execute("SELECT path, valence, arousal, valence_sd, arousal_sd, duration_s, length(embedding), "
                        "model FROM tracks ORDER BY path").fetchall()
     assert sorted(r[0].split("/")[-1] for r in rows) == ["bright.flac", "calm.wav", "tense.wav"]
+    import torch
+    from cardiotune.server.catalog.analyze import default_checkpoints
+
+    d_emb = int(torch.load(str(default_checkpoints()["cmer"]), weights_only=True)["config"]["d_emb"])
     for _p, v, a, vs, as_, dur, emb, model in rows:
         assert -1 <= v <= 1 and -1 <= a <= 1 and vs > 0 and as_ > 0 and dur > 5.5
-        assert emb == 8 * 4 and "music_va:" in model and "cmer:" in model
+        assert emb == d_emb * 4 and "music_va:" in model and "cmer:" in model  # float32 CMER embedding
     # dynamic VA: one segment per 5 s; a tail >= 2.5 s is its own segment (8 s -> [0, 5), [5, 8))
     segs = con.execute("SELECT t.path, s.start_s, s.end_s FROM segments s JOIN tracks t ON t.id = s.track_id "
                        "WHERE t.path LIKE '%calm.wav' ORDER BY s.start_s").fetchall()

@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from cardiotune.export.cmer.losses import (  # noqa: E402
     canonical_correlations,
     cca_loss,
+    cca_projection,
     composite_loss,
     kl_diag,
     kl_matrix,
@@ -142,6 +143,12 @@ def test_composite_is_the_lambda_mix():
         assert float(total) == pytest.approx(lam * cca + (1 - lam) * kl, rel=1e-9)
     with pytest.raises(ValueError, match="lam"):
         composite_loss(em, ee, mm, vm, me, ve, 1.5)
+    # mean reduction: the average over the 2 N (N - 1) = 480 hinges of the 16-pair batch
+    total, _, k = composite_loss(em, ee, mm, vm, me, ve, 0.3, 1.0, kl_reduction="mean")
+    assert float(k) == pytest.approx(kl / 480, rel=1e-9)
+    assert float(total) == pytest.approx(0.3 * cca + 0.7 * kl / 480, rel=1e-9)
+    with pytest.raises(ValueError, match="kl_reduction"):
+        composite_loss(em, ee, mm, vm, me, ve, 0.3, kl_reduction="max")
 
 
 def test_retrieval_score_formula():
@@ -153,10 +160,25 @@ def test_retrieval_score_formula():
     s = retrieval_score(*(torch.tensor(a) for a in (eq, mq, vq, et, mt, vt)), lam).numpy()
     q, t = 1, 2
     pear = np.corrcoef(eq[q], et[t])[0, 1]
-    kl = 0.5 * (
-        np.sum(vq[q] / vt[t])
-        - 4
-        + np.sum(np.log(vt[t] / vq[q]))
-        + np.sum((mt[t] - mq[q]) ** 2 / vt[t])
-    )
+    kl = 0.5 * (np.sum(vq[q] / vt[t]) - 4 + np.sum(np.log(vt[t] / vq[q])) + np.sum((mt[t] - mq[q]) ** 2 / vt[t]))
     assert s[q, t] == pytest.approx(lam * pear - (1 - lam) * kl)
+
+
+def test_cca_projection_gives_whitened_paired_canonical_variates():
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(400, 3, generator=g, dtype=torch.float64)
+    h1 = torch.cat([z, torch.randn(400, 2, generator=g, dtype=torch.float64)], 1) @ torch.randn(
+        5, 5, generator=g, dtype=torch.float64
+    )
+    h2 = (z + 0.5 * torch.randn(400, 3, generator=g, dtype=torch.float64)) @ torch.randn(
+        3, 3, generator=g, dtype=torch.float64
+    )
+    m1, w1, m2, w2, corr = cca_projection(h1, h2, reg=0.0)
+    e1, e2 = (h1 - m1) @ w1, (h2 - m2) @ w2
+    assert e1.shape == (400, 3) and e2.shape == (400, 3)  # min(d1, d2) pairs
+    n = 399
+    torch.testing.assert_close(e1.T @ e1 / n, torch.eye(3, dtype=torch.float64), atol=1e-8, rtol=0)
+    torch.testing.assert_close(e2.T @ e2 / n, torch.eye(3, dtype=torch.float64), atol=1e-8, rtol=0)
+    torch.testing.assert_close(e1.T @ e2 / n, torch.diag(corr), atol=1e-8, rtol=0)
+    torch.testing.assert_close(corr, canonical_correlations(h1, h2, reg=0.0)[:3], atol=1e-6, rtol=0)
+    assert corr[0] > 0.8 and bool((corr[:-1] >= corr[1:]).all())

@@ -38,3 +38,11 @@ def test_top_fraction_cosine():
     assert c[0] == pytest.approx(1.0) and c[1] == pytest.approx(0.0)
     with pytest.raises(ValueError):
         ranks_from_scores(np.zeros((2, 3)))
+
+
+def test_non_finite_scores_are_an_error_not_rank_zero():
+    # NaN compares False with everything: without the check the query got rank 0 (MRR inf)
+    s = np.eye(3)
+    s[1, 2] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        ranks_from_scores(s)
