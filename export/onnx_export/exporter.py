@@ -116,6 +116,7 @@ def export_model(spec: ExportSpec, checkpoint: Optional[str], out_dir: Path, exp
                  with_eval: bool = True) -> Tuple[Path, LoadedModel, Optional[EvalSet]]:
     """Load, export, run parity (synthetic cases + real evaluation batches), write the manifest."""
     loaded = spec.load(checkpoint or spec.default_checkpoint)
+    spec = spec.with_sizes(loaded.sizes)  # e.g. the embedding width the checkpoint was trained with
     exporter = exporter or spec.exporter
     if spec.recurrent and exporter != "torchscript":
         log.warning("%s is recurrent: the dynamo exporter may bake the sequence length in; parity will tell",

@@ -227,7 +227,7 @@ def _load_cmer(path: Optional[str], which: str) -> LoadedModel:
                       "score": "lam * pearson(E_q, E_t) - (1 - lam) * KL(N(mu_q, var_q) || N(mu_t, var_t))",
                       "partner": "cmer_emotion" if which == "music" else "cmer_music"},
     }
-    loaded = LoadedModel(module.eval(), extra, path)
+    loaded = LoadedModel(module.eval(), extra, path, sizes={"d_emb": int(cfg["d_emb"])})
     loaded.partner = Branch(full.emotion) if which == "music" else Branch(full.music, ck["feature_mean"],
                                                                           ck["feature_std"])
     loaded.lam = float(cfg["lam"])
@@ -396,9 +396,9 @@ for _which, _in in (("music", TensorSpec("features", (_B, "time", 25), "Soundtra
         description=f"CMER-CL {_which} branch: {_which} item -> correlation embedding E and a diagonal Gaussian "
                     "(mu, var) in the shared music-emotion space",
         inputs=(_in,),
-        outputs=(TensorSpec("embedding", (_B, 8), "correlation embedding E (CCA space)"),
-                 TensorSpec("mu", (_B, 8), "Gaussian mean (KL space)"),
-                 TensorSpec("var", (_B, 8), "Gaussian diagonal variance (KL space), > 1e-3")),
+        outputs=(TensorSpec("embedding", (_B, "d_emb"), "correlation embedding E (CCA space)"),
+                 TensorSpec("mu", (_B, "d_emb"), "Gaussian mean (KL space)"),
+                 TensorSpec("var", (_B, "d_emb"), "Gaussian diagonal variance (KL space), > 1e-3")),
         load=(lambda p, w=_which: _load_cmer(p, w)),
         example=_normal([lambda d, n=_in.shape[2]: (d["batch"], d["time"], n)]),
         parity_cases=({"batch": 1, "time": 1}, {"batch": 4, "time": 1}, {"batch": 3, "time": 10},

@@ -6,6 +6,7 @@ batch size and sequence length, the parity cases, opset, tolerance and the expor
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -50,6 +51,7 @@ class LoadedModel:
     module: Any
     manifest_extra: Dict[str, Any] = field(default_factory=dict)
     checkpoint: Optional[str] = None
+    sizes: Dict[str, int] = field(default_factory=dict)  # named dims the checkpoint fixes (e.g. d_emb)
 
 
 @dataclass
@@ -94,6 +96,16 @@ class ExportSpec:
 
     def dynamic_axes(self) -> Dict[str, Dict[int, str]]:
         return {t.name: t.dynamic_axes() for t in (*self.inputs, *self.outputs) if t.dynamic_axes()}
+
+    def with_sizes(self, sizes: Mapping[str, int]) -> ExportSpec:
+        """The spec with named dims that a checkpoint fixes (``LoadedModel.sizes``) made concrete."""
+        if not sizes:
+            return self
+
+        def fix(t: TensorSpec) -> TensorSpec:
+            return dataclasses.replace(t, shape=tuple(int(sizes[d]) if d in sizes else d for d in t.shape))
+
+        return dataclasses.replace(self, inputs=tuple(map(fix, self.inputs)), outputs=tuple(map(fix, self.outputs)))
 
     def examples(self, cases: Optional[Sequence[Mapping[str, int]]] = None, seed: int = 0) -> List[Tuple[str, list]]:
         """(case label, inputs) for each parity case."""

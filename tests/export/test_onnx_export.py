@@ -77,6 +77,11 @@ def test_gru_branch_exports_for_any_length_and_batch(tmp_path):
     manifest, loaded, _ = export_model(spec, None, tmp_path, with_eval=False)
     man = json.loads(manifest.read_text())
     assert set(man["parity"]["cases"]) >= {"batch=2, time=37", "batch=1, time=1"}
+    # the embedding width is the checkpoint's (d_emb), not a number fixed in the spec
+    d_emb = torch.load(spec.default_checkpoint, weights_only=False)["config"]["d_emb"]
+    assert [o["shape"] for o in man["outputs"]] == [["batch", d_emb]] * 3
+    out = OnnxModel(manifest).session.run(None, {"va_sequence": np.zeros((2, 1, 2), np.float32)})
+    assert [o.shape for o in out] == [(2, d_emb)] * 3  # and the contract check accepts the graph
     longer = spec.examples([{"batch": 5, "time": 123}], seed=3)  # a length no parity case used
     assert max(check_parity(spec, loaded.module, tmp_path / "model.onnx", longer)["batch=5, time=123"].values()) < 1e-4
 
