@@ -1,6 +1,7 @@
 """`cardiotune bench runtime` end to end with small durations: JSON and table, and the
 named alternative (1 s replay chunks vs the live sensor's 40 ms) compared in the same run."""
 import json
+import os
 import subprocess
 import sys
 
@@ -11,7 +12,8 @@ def test_bench_runtime_writes_json_and_table(mosquitto, tmp_path):
     res = subprocess.run([sys.executable, "-m", "cardiotune", "bench", "runtime", "--broker", f"mqtt://{host}:{port}",
                           "--out", str(out), "--cpu-seconds", "2", "--latency-speed", "20", "--latency-duration", "40",
                           "--max-duration", "120", "--voice-duration", "40"],
-                         capture_output=True, text=True, timeout=300)
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "COLUMNS": "200"})  # rich wraps rows to the terminal width
     assert res.returncode == 0, res.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert set(rep["runs"]) == {"ecg_max", "ecg_max_per_chunk", "ecg_max_1s_chunks", "ecg_1x_cpu", "ecg_latency",
