@@ -22,6 +22,7 @@ from typing import Callable, List, Optional
 
 import numpy as np
 
+from .ecg.frontend import EcgFrontEnd
 from .mqtt.messages import pick_payload, state_payload
 from .mqtt.publisher import MqttPublisher, Outgoing
 from .pipeline import PickEvent, Pipeline, StateEvent
@@ -57,7 +58,8 @@ def _follows(prev: EcgChunk, nxt) -> bool:
     rate and lead-off state)."""
     return (type(nxt) is EcgChunk and nxt.fs == prev.fs and nxt.lead_off == prev.lead_off
             and nxt.first_index == prev.first_index + len(prev.samples)
-            and abs(nxt.t_first - (prev.t_first + len(prev.samples) / prev.fs)) <= 1.5 / prev.fs)
+            and abs(nxt.t_first - (prev.t_first + len(prev.samples) / prev.fs))
+            <= EcgFrontEnd.JITTER_SAMPLES / prev.fs)
 
 
 def _take_run(first: EcgChunk, queue: asyncio.Queue, max_samples: int):

@@ -14,6 +14,7 @@ import numpy as np
 from ..dsp import butter_sos, firwin, notch_sos, sosfilt_kernel, sosfilt_zi
 
 __all__ = [
+    "hold_invalid",
     "SosFilter",
     "MovingAverage",
     "design_detection_sos",
@@ -52,6 +53,20 @@ def design_clean_sos(
     return np.vstack(parts)
 
 
+def hold_invalid(x: np.ndarray, bad: np.ndarray, last: Optional[float]) -> Optional[np.ndarray]:
+    """``x`` with every invalid (``bad``) sample replaced by the last valid one before it -
+    ``last`` (the stream's previous valid sample) before the first valid one of ``x``, or that
+    first valid sample when ``last`` is None. None when nothing is valid and there is no
+    ``last``. Filters then see a held value instead of NaN, which would poison their state."""
+    good = ~bad
+    if not good.any():
+        return None if last is None else np.full(x.size, last)
+    idx = np.where(good, np.arange(x.size), -1)
+    np.maximum.accumulate(idx, out=idx)
+    first = last if last is not None else x[good][0]
+    return np.where(idx >= 0, x[np.maximum(idx, 0)], first)
+
+
 class SosFilter:
     """``sosfilt`` with carried state; the state starts at the steady state of the first sample.
 
@@ -68,19 +83,10 @@ class SosFilter:
         self._kernel = sosfilt_kernel()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        if x.size == 0:
-            return x.astype(np.float64)
-        if self.zi is None:
-            self.zi = np.ascontiguousarray((self._zi0 * x[0])[None, :, :])
-        if self._kernel is not None:
-            y = np.array(x, dtype=np.float64, order="C").reshape(1, -1)
-            self._kernel(self.sos, y, self.zi)
-            return y[0]
-        from scipy.signal import sosfilt
-
-        y, zi = sosfilt(self.sos, x, zi=self.zi[0])
-        self.zi = zi[None, :, :]
-        return y
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        out = np.empty(x.size)
+        self.into(x, out)
+        return out
 
     def into(self, x: np.ndarray, out: np.ndarray) -> None:
         """Filter ``x`` into ``out`` (same size, C-contiguous): no temporary arrays."""

@@ -41,7 +41,7 @@ import numpy as np
 from ...errors import DataError
 from ..dsp import group_delay, sos2tf
 from ._buffer import StreamBuffer
-from .filters import MovingAverage, SosFilter, design_detection_sos, lowpass_fir
+from .filters import MovingAverage, SosFilter, design_detection_sos, hold_invalid, lowpass_fir
 
 __all__ = ["Beat", "FrontEndOutput", "EcgFrontEnd", "detect_beats", "as_samples"]
 
@@ -316,6 +316,7 @@ class EcgFrontEnd:
         self._dec = max(self._dec, c_pot - self._env_offset - self._apex)
 
     MAX_FILL_S = 60.0  # longer gaps re-anchor the clock instead of filling samples
+    JITTER_SAMPLES = 1.5  # a chunk's time this close to the expected one is contiguous (no gap)
 
     def push_chunk(self, chunk) -> FrontEndOutput:
         """Push a source chunk (``EcgChunk``): checks its sample rate and timestamps.
@@ -336,7 +337,7 @@ class EcgFrontEnd:
         expected = self._time(self._total)
         gap = t_first - expected
         gaps, beats, n_bad, quality = [], [], 0, []
-        if self._total and gap < -1.5 / self.fs:
+        if self._total and gap < -self.JITTER_SAMPLES / self.fs:
             raise DataError(
                 f"chunk t_first={t_first:.6f} s is {-gap:.3f} s before the expected "
                 f"{expected:.6f} s: "
@@ -346,7 +347,7 @@ class EcgFrontEnd:
             self.t0 = t_first
             if self._quality is not None:
                 self._quality.t0 = t_first
-        elif gap > 1.5 / self.fs:
+        elif gap > self.JITTER_SAMPLES / self.fs:
             fill = int(round(min(gap, self.MAX_FILL_S) * self.fs))
             gaps.append((expected, t_first))
             out = self.push(np.full(fill, np.nan))
@@ -378,17 +379,11 @@ class EcgFrontEnd:
         self._rr_sum = 0
 
     def _hold(self, x: np.ndarray, bad: np.ndarray) -> np.ndarray:
-        x = x.copy()
-        good = ~bad
-        if not good.any():
-            x[:] = self._last_valid
-            return x
-        idx = np.where(good, np.arange(x.size), -1)
-        np.maximum.accumulate(idx, out=idx)
-        first = self._last_valid if self._have_valid else x[good][0]
+        held = hold_invalid(x, bad, self._last_valid if self._have_valid else None)
+        if held is None:  # nothing valid yet: held at the initial value
+            return np.full(x.size, self._last_valid)
         self._have_valid = True
-        x = np.where(idx >= 0, x[np.maximum(idx, 0)], first)
-        return x
+        return held
 
     def _mask(self, first: int, last: int, flat: bool = False) -> None:
         runs = self._bad_runs

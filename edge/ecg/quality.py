@@ -29,7 +29,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from .filters import SosFilter, design_detection_sos
+from .filters import SosFilter, design_detection_sos, hold_invalid
 
 __all__ = [
     "QualitySegment",
@@ -172,16 +172,9 @@ class QualityTracker:
     def _band(self, x: np.ndarray, bad: np.ndarray) -> Optional[np.ndarray]:
         """One second band-passed (invalid samples held); None before any valid sample."""
         if bad.any():
-            good = ~bad
-            if not good.any():
-                if self._held is None:
-                    return None
-                x = np.full(x.size, self._held)
-            else:
-                idx = np.where(good, np.arange(x.size), -1)
-                np.maximum.accumulate(idx, out=idx)
-                first = self._held if self._held is not None else x[good][0]
-                x = np.where(idx >= 0, x[np.maximum(idx, 0)], first)
+            x = hold_invalid(x, bad, self._held)
+            if x is None:
+                return None
         self._held = float(x[-1])
         self._bp.into(x, self._yb)
         return self._yb
