@@ -263,10 +263,8 @@ def resample_poly(x, up: int, down: int) -> np.ndarray:
     return out.reshape(-1)[:n_out]
 
 
-def trapezoid(y, x) -> float:
-    """Trapezoidal integral of ``y`` over ``x`` (``np.trapz`` was renamed in numpy 2)."""
-    y, x = np.asarray(y, dtype=np.float64), np.asarray(x, dtype=np.float64)
-    return float(np.sum((y[1:] + y[:-1]) * np.diff(x)) / 2.0)
+# numpy's own trapezoidal rule: ``trapezoid`` since numpy 2.0, ``trapz`` before (Python 3.8's numpy)
+trapezoid = getattr(np, "trapezoid", None) or np.trapz
 
 
 # --------------------------------------------------------------------------- sosfilt kernel

@@ -301,9 +301,9 @@ class HrvWindower:
         if unusable > self.max_unusable_frac:
             return na(f"signal unusable {unusable:.0%} of the window ({bad[0].reason})")
         qfrac = overlap(quest) + unusable
+        poor = quest[0].reason if quest else (bad[0].reason if bad else "")
         if qfrac > self.max_unusable_frac:
-            why = quest[0].reason if quest else bad[0].reason
-            return na(f"signal unusable or noisy {qfrac:.0%} of the window ({why})")
+            return na(f"signal unusable or noisy {qfrac:.0%} of the window ({poor})")
         rr = _diff(t)
         ok = (rr >= RR_MIN_S) & (rr <= RR_MAX_S)
         if t.size < self.min_beats or ok.sum() < self.min_beats - 1:
@@ -325,9 +325,7 @@ class HrvWindower:
         if t.size < 0.7 * expected:
             reasons.append("beats missing")
         if qfrac > self.max_questionable_frac:
-            reasons.append(
-                f"signal questionable {qfrac:.0%} ({quest[0].reason if quest else bad[0].reason})"
-            )
+            reasons.append(f"signal questionable {qfrac:.0%} ({poor})")
         quality = QUESTIONABLE if reasons else VALID
         return HrvWindow(
             t_start,
