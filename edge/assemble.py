@@ -39,10 +39,13 @@ class Parts:
 @dataclass
 class Assembled:
     pipeline: FusedPipeline
-    voice_status: Dict[str, Any]
     calibration: Dict[str, Any]
     on_event: Callable[[object], None]  # stores the baseline once calibration completes
     parts: Parts
+
+    @property
+    def voice_status(self) -> Dict[str, Any]:
+        return self.parts.voice_status
 
 
 def _voice(cfg: RuntimeConfig):
@@ -113,4 +116,4 @@ def build_fused_pipeline(cfg: RuntimeConfig, fs: float, estimator, tracks: Seque
                           pipeline_cfg.calibration_s)
         calibration.update(saved_to=str(path), baseline=pipeline.baseline.baseline.to_dict())
 
-    return Assembled(pipeline, voice_status, calibration, on_event, parts)
+    return Assembled(pipeline, calibration, on_event, parts)

@@ -193,6 +193,15 @@ async def _bench_runtime(broker: Optional[str], cpu_seconds: float, latency_spee
         else:
             host, port, _ = parse_broker_url(broker)
             label = broker
+
+        async def publisher(run: str, outbox=None):
+            """A connected publisher of its own per run, with fresh metrics (raw values kept)."""
+            pub = await stack.enter_async_context(MqttPublisher(host, port, f"{device_id}-{run.replace('_', '-')}",
+                                                                outbox=outbox))
+            await pub.connected.wait()
+            pub.metrics = RuntimeMetrics(keep_raw=1_000_000)
+            return pub, pub.metrics
+
         # (name, speed, ECG seconds, outbox, chunk seconds, coalesce seconds): 40 ms chunks are what a live
         # sensor delivers; run_chain pushes a waiting backlog at once (up to 1 s) - the per-chunk row
         # turns that off to show the cost of one push per 40 ms chunk; a file replay may read 1 s at a time
@@ -210,11 +219,7 @@ async def _bench_runtime(broker: Optional[str], cpu_seconds: float, latency_spee
                 folder = outbox_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
                 outbox = Outbox(folder / f"bench-outbox-{name}.db")
                 stack.callback(outbox.close)
-            pub = await stack.enter_async_context(MqttPublisher(host, port, f"{device_id}-{name.replace('_', '-')}",
-                                                                outbox=outbox))
-            await pub.connected.wait()
-            metrics = RuntimeMetrics(keep_raw=1_000_000)
-            pub.metrics = metrics
+            pub, metrics = await publisher(name, outbox)
             runs[name] = await _stream(session, tracks, speed, duration, pub, metrics, chunk_s, coalesce_s=coalesce_s)
         rss_ecg_only = _rss_mb()
         # ECG + voice, as fast as possible: the app's fused chain with the shipped speech model
@@ -223,10 +228,7 @@ async def _bench_runtime(broker: Optional[str], cpu_seconds: float, latency_spee
         from .voice import VoiceAnalyzer
 
         voice = VoiceAnalyzer(OnnxSpeechEstimator(resolve_manifest(voice_manifest)))
-        pub = await stack.enter_async_context(MqttPublisher(host, port, f"{device_id}-ecg-voice-max"))
-        await pub.connected.wait()
-        metrics = RuntimeMetrics(keep_raw=1_000_000)
-        pub.metrics = metrics
+        pub, metrics = await publisher("ecg_voice_max")
         runs["ecg_voice_max"] = await _stream(_voice_session(session, voice_duration), tracks, None, None, pub,
                                               metrics, 0.04, voice=voice)
         runs["ecg_voice_max"]["voice_model"] = voice_manifest
