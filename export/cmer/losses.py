@@ -52,19 +52,26 @@ def _inv_sqrt(mat: torch.Tensor, eps: float) -> torch.Tensor:
     return v @ torch.diag(w.rsqrt()) @ v.T
 
 
-def canonical_correlations(h1: torch.Tensor, h2: torch.Tensor, reg: float = 1e-3, eps: float = 1e-9) -> torch.Tensor:
-    """Canonical correlations of the batch (N, d1) x (N, d2), regularised by ``reg * I``."""
+def _whitened_cross(h1: torch.Tensor, h2: torch.Tensor, reg: float, eps: float):
+    """(mean1, S11^-1/2, mean2, S22^-1/2, T = S11^-1/2 S12 S22^-1/2) of a batch (N, d1) x (N, d2),
+    with ``reg * I`` added to both auto-covariances; the singular values of T are the
+    canonical correlations."""
     if h1.ndim != 2 or h2.ndim != 2 or h1.shape[0] != h2.shape[0]:
         raise ValueError(f"expected (N, d1) and (N, d2) with the same N, got {tuple(h1.shape)} and {tuple(h2.shape)}")
     n = h1.shape[0]
     if n < 2:
         raise ValueError("CCA needs a batch of at least 2 pairs")
-    h1 = h1 - h1.mean(0, keepdim=True)
-    h2 = h2 - h2.mean(0, keepdim=True)
-    s11 = h1.T @ h1 / (n - 1) + reg * torch.eye(h1.shape[1], dtype=h1.dtype)
-    s22 = h2.T @ h2 / (n - 1) + reg * torch.eye(h2.shape[1], dtype=h2.dtype)
-    s12 = h1.T @ h2 / (n - 1)
-    t = _inv_sqrt(s11, eps) @ s12 @ _inv_sqrt(s22, eps)
+    m1, m2 = h1.mean(0), h2.mean(0)
+    c1, c2 = h1 - m1, h2 - m2
+    s11 = c1.T @ c1 / (n - 1) + reg * torch.eye(h1.shape[1], dtype=h1.dtype)
+    s22 = c2.T @ c2 / (n - 1) + reg * torch.eye(h2.shape[1], dtype=h2.dtype)
+    i1, i2 = _inv_sqrt(s11, eps), _inv_sqrt(s22, eps)
+    return m1, i1, m2, i2, i1 @ (c1.T @ c2 / (n - 1)) @ i2
+
+
+def canonical_correlations(h1: torch.Tensor, h2: torch.Tensor, reg: float = 1e-3, eps: float = 1e-9) -> torch.Tensor:
+    """Canonical correlations of the batch (N, d1) x (N, d2), regularised by ``reg * I``."""
+    t = _whitened_cross(h1, h2, reg, eps)[4]
     # singular values via the eigenvalues of T^T T (stable gradient with eps floor)
     w = torch.linalg.eigvalsh(t.T @ t)
     return torch.sqrt(torch.clamp(w, min=eps)).flip(0)
@@ -78,17 +85,8 @@ def cca_projection(
     ``(h1 - mean1) @ W1`` and ``(h2 - mean2) @ W2`` are whitened canonical variates, column
     k of one paired with column k of the other, sorted by canonical correlation ``corr``.
     """
-    if h1.ndim != 2 or h2.ndim != 2 or h1.shape[0] != h2.shape[0] or h1.shape[0] < 2:
-        raise ValueError(
-            f"expected (N, d1) and (N, d2) with the same N >= 2, got {tuple(h1.shape)} and {tuple(h2.shape)}"
-        )
-    n = h1.shape[0]
-    m1, m2 = h1.mean(0), h2.mean(0)
-    c1, c2 = h1 - m1, h2 - m2
-    s11 = c1.T @ c1 / (n - 1) + reg * torch.eye(h1.shape[1], dtype=h1.dtype)
-    s22 = c2.T @ c2 / (n - 1) + reg * torch.eye(h2.shape[1], dtype=h2.dtype)
-    i1, i2 = _inv_sqrt(s11, eps), _inv_sqrt(s22, eps)
-    u, corr, vh = torch.linalg.svd(i1 @ (c1.T @ c2 / (n - 1)) @ i2, full_matrices=False)
+    m1, i1, m2, i2, t = _whitened_cross(h1, h2, reg, eps)
+    u, corr, vh = torch.linalg.svd(t, full_matrices=False)
     return m1, i1 @ u, m2, i2 @ vh.T, corr
 
 
